@@ -1,0 +1,56 @@
+# jobctl — the two commands a fresh machine needs are `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/jobctl
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X main.version=$(VERSION)
+EXAMPLE := examples/modelshop
+
+.PHONY: all build demo test vet fmt-check unit example-workers fuzz bench bench-jjb clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/jobctl
+
+# The quickstart: compile the example repository and show what was built.
+demo: build
+	$(BIN) build -C $(EXAMPLE) --out $(EXAMPLE)/build
+	@echo
+	@echo "Definitions are in $(EXAMPLE)/build/jobs/; the manifest is $(EXAMPLE)/build/manifest.json"
+
+# The whole test suite, as CI runs it.
+test: vet fmt-check unit example-workers
+	@echo "make test: all checks passed"
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -count=1 ./...
+
+# Runs every example worker body against the example's model files.
+example-workers:
+	bash $(EXAMPLE)/test-workers.sh
+
+# Short fuzzing runs of every parser (longer: make fuzz FUZZTIME=10m).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./jobs -run='^$$' -fuzz=FuzzParseJob -fuzztime=$(FUZZTIME)
+	$(GO) test ./groovy -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./cron -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./templates -run='^$$' -fuzz=FuzzRenderWorkerScript -fuzztime=$(FUZZTIME)
+
+# Compile benchmarks (1,000 and 10,000 generated jobs).
+bench:
+	$(GO) test ./compiler -run='^$$' -bench=BenchmarkCompile -benchmem -benchtime=3x
+
+# jobctl build against `jenkins-jobs test` on the same generated jobs.
+bench-jjb: build
+	bash test/bench/compare-jjb.sh
+
+clean:
+	rm -rf bin $(EXAMPLE)/build

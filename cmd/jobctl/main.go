@@ -1,0 +1,71 @@
+// Command jobctl keeps Jenkins jobs as code: it compiles a job repository
+// into immutable, versioned Jenkins job definitions.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jobctl/jobctl/jobs"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // bad input, a failed build, a failed job
+	exitUsage = 2 // bad flags or arguments
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := newRootCmd(&streams{Out: stdout, Err: stderr})
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "jobctl: %v\nRun 'jobctl %s --help' for usage.\n", ue.err, ue.cmd)
+		return exitUsage
+	case errors.Is(err, errSilent):
+		return exitError
+	case jobs.IsInputError(err):
+		fmt.Fprintln(stderr, err)
+		return exitError
+	default:
+		fmt.Fprintf(stderr, "jobctl: %v\n", err)
+		return exitError
+	}
+}
+
+// streams are a command's standard output (data) and error (people).
+type streams struct {
+	Out io.Writer
+	Err io.Writer
+}
+
+// usageError is a mistake in the command line.
+type usageError struct {
+	cmd string
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// errSilent ends a command with status 1 after it has said why itself.
+var errSilent = errors.New("failed")

@@ -1,0 +1,263 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/jobctl/jobctl/jobs"
+)
+
+// Repo is a job repository loaded from disk: settings, jobs, libraries and
+// the bodies of every job, before anything is resolved or rendered.
+type Repo struct {
+	Root    string
+	Project *jobs.Project
+	Jobs    []*Source // sorted by name
+	LibSh   []*LibFile
+	LibGvy  []*LibFile
+	// TemplatesDir is the repository's templates/ folder (it may not exist).
+	TemplatesDir string
+}
+
+// Source is one job and the text of its body.
+type Source struct {
+	Job *jobs.Job
+	// BodyFile is the body's path relative to the root; Body its contents.
+	BodyFile string
+	Body     []byte
+}
+
+// LibFile is one lib/sh or lib/groovy file.
+type LibFile struct {
+	Path string // relative to the root, with '/'
+	Data []byte
+}
+
+// maxBodySize bounds a job body: Jenkins stores it inside the job's XML.
+const maxBodySize = 1 << 20
+
+// Load reads a job repository. Every problem in every file is reported
+// together in one *jobs.InputError.
+func Load(root string) (*Repo, error) {
+	project, err := jobs.ReadProject(root)
+	if err != nil {
+		return nil, err
+	}
+	var ps jobs.Problems
+	r := &Repo{Root: root, Project: project, TemplatesDir: filepath.Join(root, "templates")}
+
+	names, err := jobDirs(root, &ps)
+	if err != nil {
+		return nil, err
+	}
+	r.Jobs = make([]*Source, len(names))
+	perJob := make([]jobs.Problems, len(names))
+	parallel(len(names), func(i int) {
+		r.Jobs[i] = loadJob(root, names[i], project.Defaults, &perJob[i])
+	})
+	for i := range perJob {
+		ps.Merge(&perJob[i])
+	}
+	kept := r.Jobs[:0]
+	for _, s := range r.Jobs {
+		if s != nil {
+			kept = append(kept, s)
+		}
+	}
+	r.Jobs = kept
+
+	if r.LibSh, err = readLib(root, "lib/sh", ".sh", &ps); err != nil {
+		return nil, err
+	}
+	if r.LibGvy, err = readLib(root, "lib/groovy", ".groovy", &ps); err != nil {
+		return nil, err
+	}
+	if err := ps.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// jobDirs lists the folders under jobs/, sorted.
+func jobDirs(root string, ps *jobs.Problems) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "jobs"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing jobs: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, "."):
+		case e.IsDir():
+			names = append(names, name)
+		default:
+			if e.Type()&os.ModeSymlink != 0 {
+				if fi, err := os.Stat(filepath.Join(root, "jobs", name)); err == nil && fi.IsDir() {
+					names = append(names, name)
+					continue
+				}
+			}
+			ps.Add("jobs/"+name, 0, 0, "not a job folder; every job lives in jobs/<name>/job.yaml")
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Source {
+	file := "jobs/" + name + "/job.yaml"
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+	if err != nil {
+		if os.IsNotExist(err) {
+			ps.Add("jobs/"+name, 0, 0, "no job.yaml; a job folder needs one (kind: worker or kind: orchestration)")
+		} else {
+			ps.Add(file, 0, 0, "%v", err)
+		}
+		return nil
+	}
+	j := jobs.ParseJob(file, name, data, defaults, ps)
+	if j == nil || j.Kind == "" {
+		return nil
+	}
+	s := &Source{Job: j}
+	switch {
+	case j.Kind == jobs.Worker && j.Script != "":
+		s.BodyFile = j.Script
+	case j.Kind == jobs.Orchestration && j.Pipeline != "":
+		s.BodyFile = j.Pipeline
+	case j.Kind == jobs.Orchestration && (j.FlowFile != "" || j.FlowNode != nil):
+		ps.Add(file, j.BodyLine, j.BodyCol, "flow orchestrations are not supported by this version of jobctl yet; write the orchestration as main.groovy")
+		return nil
+	case j.Kind == jobs.Orchestration:
+		dir := path.Dir(file)
+		if exists(root, dir+"/main.groovy") {
+			s.BodyFile = dir + "/main.groovy"
+			j.Pipeline = s.BodyFile
+		} else if exists(root, dir+"/flow.yaml") {
+			ps.Add(dir+"/flow.yaml", 0, 0, "flow orchestrations are not supported by this version of jobctl yet; write the orchestration as main.groovy")
+			return nil
+		} else {
+			ps.Add(file, 0, 0, "an orchestration needs a body: add main.groovy next to job.yaml, or name one with pipeline:")
+			return nil
+		}
+	default:
+		return nil
+	}
+	body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(s.BodyFile)))
+	switch {
+	case os.IsNotExist(err):
+		what := "script"
+		if j.Kind == jobs.Orchestration {
+			what = "pipeline"
+		}
+		ps.Add(file, j.BodyLine, j.BodyCol, "%s %s does not exist; create it or name the right file with %s:", what, s.BodyFile, what)
+		return nil
+	case err != nil:
+		ps.Add(s.BodyFile, 0, 0, "%v", err)
+		return nil
+	case len(body) > maxBodySize:
+		ps.Add(s.BodyFile, 0, 0, "the file is %d bytes; a job body can be at most %d (Jenkins keeps it in the job's XML): move data out of the body", len(body), maxBodySize)
+		return nil
+	}
+	if line, col, msg := badText(body); msg != "" {
+		ps.Add(s.BodyFile, line, col, "%s", msg)
+		return nil
+	}
+	s.Body = body
+	return s
+}
+
+// badText finds the first byte sequence that a job definition cannot carry.
+func badText(b []byte) (line, col int, msg string) {
+	if err := jobs.ValidText(string(b)); err == nil {
+		return 0, 0, ""
+	}
+	for i, l := range bytes.Split(b, []byte("\n")) {
+		if err := jobs.ValidText(string(l)); err != nil {
+			return i + 1, 0, "the line " + err.Error() + "; is this a text file?"
+		}
+	}
+	return 0, 0, "the file cannot be carried in a job definition"
+}
+
+func exists(root, rel string) bool {
+	fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel)))
+	return err == nil && !fi.IsDir()
+}
+
+// readLib reads every file with the given extension in root/dir, sorted.
+func readLib(root, dir, ext string, ps *jobs.Problems) ([]*LibFile, error) {
+	entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	var out []*LibFile
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ext) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		rel := dir + "/" + e.Name()
+		if !jobs.SafePath(rel) {
+			ps.Add(rel, 0, 0, "library file names may hold only letters, digits, '.', '_' and '-'; rename it")
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", rel, err)
+		}
+		if line, col, msg := badText(data); msg != "" {
+			ps.Add(rel, line, col, "%s", msg)
+			continue
+		}
+		out = append(out, &LibFile{Path: rel, Data: data})
+	}
+	return out, nil
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,261 @@
+package compiler
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jobctl/jobctl/jobs"
+)
+
+// ManifestFile is the name of the manifest in a build folder.
+const ManifestFile = "manifest.json"
+
+// ManifestFormat versions the manifest's shape.
+const ManifestFormat = 1
+
+// Manifest describes a build folder: which definitions it holds, in
+// dependency order, and what each needs and offers. It is what deploy, run
+// and test read; it depends only on the sources and the lock.
+type Manifest struct {
+	Format  int           `json:"format"`
+	Project string        `json:"project"`
+	Folder  string        `json:"folder"`
+	View    string        `json:"view"`
+	Jobs    []ManifestJob `json:"jobs"`
+}
+
+// ManifestJob is one definition in the manifest.
+type ManifestJob struct {
+	Name       string            `json:"name"`
+	Kind       jobs.Kind         `json:"kind"`
+	Version    int               `json:"version"`
+	Hash       string            `json:"hash"`
+	Deployed   string            `json:"deployed"`
+	Definition string            `json:"definition"`
+	Source     string            `json:"source"`
+	Calls      []string          `json:"calls"`
+	Params     []ManifestParam   `json:"params"`
+	Outputs    []ManifestField   `json:"outputs"`
+	Plugins    map[string]string `json:"plugins"`
+	Tools      map[string]string `json:"tools"`
+	Schedule   string            `json:"schedule,omitempty"`
+	LineMap    string            `json:"line_map,omitempty"`
+}
+
+// ManifestParam is a job parameter as callers need to know it.
+type ManifestParam struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Required    bool     `json:"required,omitempty"`
+	Default     *string  `json:"default,omitempty"`
+	Choices     []string `json:"choices,omitempty"`
+	Description string   `json:"description,omitempty"`
+}
+
+// ManifestField is an output field.
+type ManifestField struct {
+	Name     string          `json:"name"`
+	Type     string          `json:"type"`
+	Required bool            `json:"required,omitempty"`
+	Fields   []ManifestField `json:"fields,omitempty"`
+	Items    *ManifestField  `json:"items,omitempty"`
+}
+
+// Manifest returns the manifest of a compiled result.
+func (r *Result) Manifest() *Manifest {
+	m := &Manifest{Format: ManifestFormat, Project: r.Project.Name, Folder: r.Project.Name, View: ViewName, Jobs: []ManifestJob{}}
+	for _, d := range r.Defs {
+		j := d.Job
+		mj := ManifestJob{
+			Name: j.Name, Kind: j.Kind, Version: d.Version, Hash: d.Hash, Deployed: d.Deployed,
+			Definition: "jobs/" + d.Deployed + ".xml",
+			Source:     j.Dir(),
+			Calls:      append([]string{}, d.CallsDeployed...),
+			Params:     []ManifestParam{},
+			Outputs:    manifestFields(j.Outputs),
+			Plugins:    map[string]string{},
+			Tools:      map[string]string{},
+			Schedule:   j.Schedule,
+		}
+		for _, p := range j.Params {
+			mp := ManifestParam{Name: p.Name, Type: string(p.Type), Required: p.Required, Choices: p.Choices, Description: p.Description}
+			if p.HasDefault {
+				def := p.Default
+				mp.Default = &def
+			}
+			mj.Params = append(mj.Params, mp)
+		}
+		for _, p := range d.Plugins {
+			mj.Plugins[p.Name] = p.Constraint
+		}
+		for _, t := range j.Requires.Tools {
+			mj.Tools[t.Name] = t.Constraint
+		}
+		if d.LineMap != nil {
+			mj.LineMap = "maps/" + d.Deployed + ".json"
+		}
+		m.Jobs = append(m.Jobs, mj)
+	}
+	return m
+}
+
+func manifestFields(fs []jobs.Field) []ManifestField {
+	out := []ManifestField{}
+	for _, f := range fs {
+		out = append(out, manifestField(f))
+	}
+	return out
+}
+
+func manifestField(f jobs.Field) ManifestField {
+	mf := ManifestField{Name: f.Name, Type: string(f.Type), Required: f.Required}
+	if len(f.Fields) > 0 {
+		mf.Fields = manifestFields(f.Fields)
+	}
+	if f.Items != nil {
+		it := manifestField(*f.Items)
+		mf.Items = &it
+	}
+	return mf
+}
+
+// ReadManifest reads the manifest of a build folder.
+func ReadManifest(dir string) (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s has no %s; run jobctl build first", dir, ManifestFile)
+		}
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("%s was written by another version of jobctl (format %d, want %d); run jobctl build again", filepath.Join(dir, ManifestFile), m.Format, ManifestFormat)
+	}
+	return &m, nil
+}
+
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		panic(err) // manifests and line maps are plain data
+	}
+	return b.Bytes()
+}
+
+// Files returns every file of the build folder, by path relative to it.
+func (r *Result) Files() map[string][]byte {
+	files := map[string][]byte{
+		ManifestFile: marshal(r.Manifest()),
+		"folder.xml": r.Folder,
+		"views/" + ViewName + ".xml": r.View,
+	}
+	for _, d := range r.Defs {
+		files["jobs/"+d.Deployed+".xml"] = d.XML
+		if d.LineMap != nil {
+			files["maps/"+d.Deployed+".json"] = marshal(d.LineMap)
+		}
+	}
+	return files
+}
+
+// Write replaces the folder out with the build's files. It writes a fresh
+// folder next to it and swaps the two, so that out always holds one whole
+// build. It refuses to replace a folder that was not written by jobctl build.
+func (r *Result) Write(out string) error {
+	if err := checkReplaceable(out); err != nil {
+		return err
+	}
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("writing the build: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-*")
+	if err != nil {
+		return fmt.Errorf("writing the build: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	files := r.Files()
+	dirs := map[string]bool{}
+	for rel := range files {
+		dirs[filepath.Dir(rel)] = true
+	}
+	for d := range dirs {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			return fmt.Errorf("writing the build: %w", err)
+		}
+	}
+	names := make([]string, 0, len(files))
+	for rel := range files {
+		names = append(names, rel)
+	}
+	errs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		errs[i] = os.WriteFile(filepath.Join(tmp, names[i]), files[names[i]], 0o644)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("writing the build: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("writing the build: %w", err)
+	}
+	old := ""
+	if _, err := os.Stat(out); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("writing the build: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		if old != "" {
+			os.Rename(old, out)
+		}
+		return fmt.Errorf("writing the build: %w", err)
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// checkReplaceable refuses to replace a folder that holds anything but a
+// previous build: --out pointed at the wrong place must never delete data.
+func checkReplaceable(out string) error {
+	entries, err := os.ReadDir(out)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", out, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := ReadManifest(out); err != nil {
+		var m struct {
+			Format int `json:"format"`
+		}
+		data, rerr := os.ReadFile(filepath.Join(out, ManifestFile))
+		if rerr != nil || json.Unmarshal(data, &m) != nil || m.Format == 0 {
+			return fmt.Errorf("refusing to replace %s: it exists and was not written by jobctl build; choose another --out or remove it", out)
+		}
+	}
+	for _, e := range entries {
+		switch e.Name() {
+		case ManifestFile, "folder.xml", "jobs", "maps", "views":
+		default:
+			return fmt.Errorf("refusing to replace %s: it holds %s, which jobctl build did not write; move it away or choose another --out", out, e.Name())
+		}
+	}
+	return nil
+}

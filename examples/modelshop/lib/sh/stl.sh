@@ -1,0 +1,111 @@
+# Reading ASCII STL models. Uses die (errors.sh), fetch_to and stl_format
+# (fetch.sh).
+
+# stl_triangles FILE [NAME]: check that FILE is a well-formed ASCII STL and
+# print its triangles, one per line: "x1 y1 z1 x2 y2 z2 x3 y3 z3". Numbers
+# are normalised (%.15g, no "-0") so that equal coordinates are equal
+# strings. Facet normals are ignored (many exporters write 0 0 0). On a
+# malformed file it prints "malformed STL: NAME line N: what is wrong" to
+# stderr, as its last line, and fails.
+# Keywords are case-insensitive; CRLF line ends and several solids per file
+# are accepted.
+stl_triangles() {
+  local file=$1 name=${2:-$1}
+  LC_ALL=C awk -v name="$name" '
+    function fail(msg) {
+      fail_at(msg, " line " NR)
+    }
+    function fail_at(msg, where) {
+      print "malformed STL: " name where ": " msg | "cat 1>&2"
+      close("cat 1>&2")
+      bad = 1
+      exit 1
+    }
+    function shown(s) {
+      gsub(/[^ -~]/, "?", s)
+      sub(/^ +/, "", s)
+      sub(/ +$/, "", s)
+      return length(s) > 60 ? substr(s, 1, 57) "..." : s
+    }
+    function num(s) {
+      return s ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/
+    }
+    function norm(s, v) {
+      v = s + 0
+      if (v == 0) return "0"
+      return sprintf("%.15g", v)
+    }
+    BEGIN { q = "\047"; state = "start"; n = 0 }
+    { sub(/\r$/, "") }
+    NF == 0 { next }
+    {
+      kw = tolower($1)
+      if (state == "start" || state == "end") {
+        if (kw != "solid") {
+          if (state == "start")
+            fail("not an ASCII STL file: expected " q "solid" q " first, found " q shown($0) q)
+          fail("expected " q "solid" q " or the end of the file after " q "endsolid" q ", found " q shown($0) q)
+        }
+        state = "solid"
+      } else if (state == "solid") {
+        if (kw == "facet") {
+          if (NF != 5 || tolower($2) != "normal")
+            fail("expected " q "facet normal NX NY NZ" q ", found " q shown($0) q)
+          state = "facet"
+        } else if (kw == "endsolid") {
+          state = "end"
+        } else {
+          fail("expected " q "facet" q " or " q "endsolid" q ", found " q shown($0) q)
+        }
+      } else if (state == "facet") {
+        if (NF != 2 || kw != "outer" || tolower($2) != "loop")
+          fail("expected " q "outer loop" q ", found " q shown($0) q)
+        state = "loop"
+        nv = 0
+      } else if (state == "loop") {
+        if (kw == "vertex") {
+          if (NF != 4 || !num($2) || !num($3) || !num($4))
+            fail("expected " q "vertex X Y Z" q " with 3 numbers, found " q shown($0) q)
+          if (++nv > 3)
+            fail("a facet has more than 3 vertices")
+          v[nv] = norm($2) " " norm($3) " " norm($4)
+        } else if (kw == "endloop") {
+          if (nv != 3)
+            fail("a facet needs 3 vertices, found " nv)
+          state = "endfacet"
+        } else {
+          fail("expected " q "vertex" q " or " q "endloop" q ", found " q shown($0) q)
+        }
+      } else if (state == "endfacet") {
+        if (kw != "endfacet")
+          fail("expected " q "endfacet" q ", found " q shown($0) q)
+        print v[1] " " v[2] " " v[3]
+        n++
+        state = "solid"
+      }
+    }
+    END {
+      if (bad) exit 1
+      if (state == "start") fail_at("the file is empty", "")
+      if (state != "end") fail_at("unexpected end of file at line " NR ": expected " q "endsolid" q, "")
+      if (n == 0) fail_at("the model has no triangles", "")
+    }
+  ' "$file"
+}
+
+# stl_load SOURCE STL TRIANGLES: fetch SOURCE to the file STL, check it is
+# an ASCII STL and write its triangles (see stl_triangles) to the file
+# TRIANGLES. Dies with a clear message otherwise.
+stl_load() {
+  local src=$1 stl=$2 tris=$3 format name
+  fetch_to "$src" "$stl"
+  name=$(source_name "$src")
+  format=$(stl_format "$stl")
+  case $format in
+    ascii_stl) ;;
+    binary_stl) die "$name is a binary STL; only ASCII STL is supported: export the model as ASCII STL" ;;
+    *) die "$name is not an STL file" ;;
+  esac
+  # On failure stl_triangles has printed the reason, with its line number.
+  stl_triangles "$stl" "$name" >"$tris" || exit 1
+}

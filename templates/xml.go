@@ -1,0 +1,238 @@
+// Package templates holds the built-in text/template files jobctl renders
+// job definitions from (freestyle worker, pipeline, folder, view) and the
+// worker wrapper script, embedded in the binary. A job repository may
+// override the XML templates with files of the same names under templates/.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+	"unicode/utf8"
+)
+
+//go:embed xml/*.xml
+var builtin embed.FS
+
+// Names of the templates a repository can override, as files under templates/.
+const (
+	FreestyleFile = "freestyle.xml"
+	PipelineFile  = "pipeline.xml"
+	FolderFile    = "folder.xml"
+	ViewFile      = "view.xml"
+	commonFile    = "common.xml"
+)
+
+var overridable = []string{FreestyleFile, PipelineFile, FolderFile, ViewFile, commonFile}
+
+// Set is a parsed set of XML templates.
+type Set struct {
+	tmpl *template.Template
+	// Overrides lists the files taken from the repository, sorted.
+	Overrides []string
+}
+
+// Funcs are the functions available in templates. Every value a template
+// writes must go through xml; the tests check the built-in ones do.
+var Funcs = template.FuncMap{
+	"xml": EscapeXML,
+}
+
+// Builtin returns the built-in templates.
+func Builtin() *Set {
+	s, err := load(nil)
+	if err != nil {
+		panic(err) // the embedded templates are tested
+	}
+	return s
+}
+
+// Load returns the built-in templates with those found in dir (a job
+// repository's templates/ folder) taking their place. A missing dir means no
+// overrides.
+func Load(dir string) (*Set, error) {
+	overrides := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("reading templates: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".xml") {
+			continue
+		}
+		if !contains(overridable, name) {
+			return nil, fmt.Errorf("%s: not a template jobctl knows; expected one of %s", filepath.ToSlash(filepath.Join(filepath.Base(dir), name)), strings.Join(overridable, ", "))
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("reading templates: %w", err)
+		}
+		overrides[name] = b
+	}
+	return load(overrides)
+}
+
+func load(overrides map[string][]byte) (*Set, error) {
+	t := template.New("").Funcs(Funcs).Option("missingkey=error")
+	s := &Set{tmpl: t}
+	for _, name := range overridable {
+		text, ok := overrides[name]
+		if ok {
+			s.Overrides = append(s.Overrides, name)
+		} else {
+			b, err := fs.ReadFile(builtin, "xml/"+name)
+			if err != nil {
+				return nil, err
+			}
+			text = b
+		}
+		if _, err := t.New(name).Parse(string(text)); err != nil {
+			return nil, fmt.Errorf("templates/%s: %w", name, err)
+		}
+	}
+	sort.Strings(s.Overrides)
+	return s, nil
+}
+
+// Keep is a build retention policy as LogRotator wants it: -1 means no limit.
+type Keep struct {
+	Days, Builds int
+	Enabled      bool
+}
+
+// NewKeep converts "0 = no limit" settings to LogRotator's form.
+func NewKeep(days, builds int) Keep {
+	k := Keep{Days: -1, Builds: -1}
+	if days > 0 {
+		k.Days, k.Enabled = days, true
+	}
+	if builds > 0 {
+		k.Builds, k.Enabled = builds, true
+	}
+	return k
+}
+
+// Param is one parameter definition.
+type Param struct {
+	Type        string // string, boolean, choice, password
+	Name        string
+	Description string
+	Default     string
+	Choices     []string
+}
+
+// Job is what the freestyle and pipeline templates render.
+type Job struct {
+	Description string
+	Label       string
+	Concurrent  bool
+	Keep        Keep
+	Params      []Param
+	Schedule    string
+	// Command is a freestyle job's shell step.
+	Command string
+	// Artifacts is a freestyle job's archiver pattern, or "".
+	Artifacts string
+	// Script is a pipeline job's Groovy.
+	Script string
+}
+
+// Folder is what the folder template renders.
+type Folder struct {
+	Description string
+}
+
+// View is what the view template renders.
+type View struct {
+	Name        string
+	Description string
+	Jobs        []string
+}
+
+// Freestyle renders a worker's freestyle job XML.
+func (s *Set) Freestyle(j Job) ([]byte, error) { return s.render(FreestyleFile, j) }
+
+// Pipeline renders an orchestration's pipeline job XML.
+func (s *Set) Pipeline(j Job) ([]byte, error) { return s.render(PipelineFile, j) }
+
+// Folder renders the project folder's XML.
+func (s *Set) Folder(f Folder) ([]byte, error) { return s.render(FolderFile, f) }
+
+// View renders the project view's XML; its jobs are listed sorted, as Jenkins keeps them.
+func (s *Set) View(v View) ([]byte, error) {
+	v.Jobs = append([]string(nil), v.Jobs...)
+	sort.Slice(v.Jobs, func(i, j int) bool { return strings.ToLower(v.Jobs[i]) < strings.ToLower(v.Jobs[j]) })
+	return s.render(ViewFile, v)
+}
+
+func (s *Set) render(name string, data any) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(4096)
+	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// EscapeXML escapes s for XML text and double-quoted attribute values. Carriage returns
+// become character references so that XML parsers' line-end normalisation
+// keeps them. Characters XML 1.0 cannot carry at all (NUL, most C0
+// controls, U+FFFE/U+FFFF, invalid UTF-8) are replaced by U+FFFD: the
+// compiler rejects such input with a message before it gets here, so this
+// only keeps hand-written templates from emitting broken XML.
+func EscapeXML(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\r':
+			b.WriteString("&#13;")
+		case r == utf8.RuneError && size == 1,
+			r < 0x20 && r != '\t' && r != '\n',
+			r == 0xFFFE, r == 0xFFFF:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '&' || c == '<' || c == '>' || c == '"' || c < 0x20 && c != '\t' && c != '\n' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
