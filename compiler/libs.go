@@ -19,7 +19,10 @@ type shLib struct {
 }
 
 var (
-	shFuncRE = regexp.MustCompile(`(?m)^[ \t]*(?:function[ \t]+([A-Za-z_][A-Za-z0-9_:.-]*)[ \t]*(?:\([ \t]*\))?|([A-Za-z_][A-Za-z0-9_:.-]*)[ \t]*\([ \t]*\))[ \t]*(?:\{|\(|$)`)
+	// A shell function definition: "name() {", "name() (", "function name {"
+	// or "function name() {", the body possibly on the next line. awk's
+	// "function name(a, b) {" inside a quoted awk program is not one.
+	shFuncRE = regexp.MustCompile(`(?m)^[ \t]*(?:function[ \t]+([A-Za-z_][A-Za-z0-9_:.-]*)(?:[ \t]*\([ \t]*\))?[ \t]*(?:\{|$)|(?:function[ \t]+)?([A-Za-z_][A-Za-z0-9_:.-]*)[ \t]*\([ \t]*\)[ \t]*(?:\{|\(|$))`)
 	shWordRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_:.-]*`)
 )
 

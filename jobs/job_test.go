@@ -65,7 +65,7 @@ requires:
 		Outputs: []Field{
 			{Name: "volume_mm3", Type: TypeNumber, Line: 18, Col: 3},
 			{Name: "bbox", Type: TypeObject, Required: true, Line: 19, Col: 3, Fields: []Field{
-				{Name: "min", Type: TypeArray, Line: 23, Col: 7, Items: &Field{Name: "items", Type: TypeNumber, Line: 23, Col: 27}},
+				{Name: "min", Type: TypeArray, Line: 23, Col: 7, Items: &Field{Name: "items", Type: TypeNumber, Line: 23, Col: 26}},
 			}},
 		},
 		Script:   "jobs/inspect/body.sh",
@@ -77,10 +77,10 @@ requires:
 		Retries:    2,
 		Keep:       Keep{Days: 3, Builds: 10},
 		Requires: Requires{
-			Plugins: []Requirement{{Name: "workflow-job", Constraint: ">= 2.40", Line: 33, Col: 14}},
+			Plugins: []Requirement{{Name: "workflow-job", Constraint: ">= 2.40", Line: 32, Col: 13}},
 			Tools: []Requirement{
-				{Name: "node", Constraint: "~> 8.12", Probe: "node --version", Line: 35, Col: 5},
-				{Name: "java", Constraint: ">= 11", Probe: "java -version", Line: 36, Col: 5},
+				{Name: "node", Constraint: "~> 8.12", Probe: "node --version", Line: 34, Col: 5},
+				{Name: "java", Constraint: ">= 11", Probe: "java -version", Line: 35, Col: 5},
 			},
 		},
 	}

@@ -39,7 +39,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "jobctl: %v\nRun 'jobctl %s --help' for usage.\n", ue.err, ue.cmd)
+		help := "jobctl --help"
+		if ue.cmd != "" && ue.cmd != "jobctl" {
+			help = "jobctl " + ue.cmd + " --help"
+		}
+		fmt.Fprintf(stderr, "jobctl: %v\nRun '%s' for usage.\n", ue.err, help)
 		return exitUsage
 	case errors.Is(err, errSilent):
 		return exitError

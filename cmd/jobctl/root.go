@@ -22,6 +22,19 @@ compiles them into immutable Jenkins job definitions named
 and tested with.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable, so that an unknown command reaches Args below and
+		// becomes a usage error (exit 2) rather than a plain failure.
+		RunE: func(c *cobra.Command, args []string) error { return c.Help() },
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return &usageError{cmd: "", err: fmt.Errorf("%s", msg)}
 	}
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.Err)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # check_printability: does a model of SIZE_X x SIZE_Y x SIZE_Z mm fit the
 # build volume of PRINTER? The model may be turned 90 degrees about Z (X and
-# Y swapped), not tipped over. When it does not fit, the report still
-# carries the data (fits: false, reason) and the build fails with the reason.
+# Y swapped), not tipped over. When it does not fit, the body writes its data
+# (fits: false, reason) and then fails with the reason.
 set -euo pipefail
 
 printer=${PRINTER:-mk4}

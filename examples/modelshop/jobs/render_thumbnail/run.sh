@@ -47,7 +47,7 @@ LC_ALL=C awk -v size="$size" '
     light = 0.35 + 0.65 * up
     printf "%.6f %d %d %d", ($3 + $6 + $9) / 3, 70 * light + 0.5, 130 * light + 0.5, 180 * light + 0.5
     for (i = 1; i <= 9; i += 3)
-      printf " %.2f %.2f", ox + ($i - minx) * scale, oy + (maxy - $(i + 1)) * scale
+      printf " %.1f %.1f", ox + ($i - minx) * scale, oy + (maxy - $(i + 1)) * scale
     printf "\n"
   }
 ' triangles.txt triangles.txt | LC_ALL=C sort -s -n -k1,1 >polygons.txt
@@ -57,13 +57,15 @@ LC_ALL=C awk -v size="$size" '
     q = "\047"
     printf "<svg xmlns=%shttp://www.w3.org/2000/svg%s width=%s%d%s height=%s%d%s viewBox=%s0 0 %d %d%s>\n", \
       q, q, q, size, q, q, size, q, q, size, size, q
+    # Each polygon is also stroked in its own colour, to close hairline seams.
+    printf "<g stroke-width=%s0.5%s stroke-linejoin=%sround%s>\n", q, q, q, q
   }
   {
-    fill = "rgb(" $2 "," $3 "," $4 ")"
-    printf "<polygon points=%s%s,%s %s,%s %s,%s%s fill=%s%s%s stroke=%s%s%s stroke-width=%s0.5%s stroke-linejoin=%sround%s/>\n", \
-      q, $5, $6, $7, $8, $9, $10, q, q, fill, q, q, fill, q, q, q, q, q
+    colour = sprintf("#%02x%02x%02x", $2, $3, $4)
+    printf "<polygon points=%s%s,%s %s,%s %s,%s%s fill=%s%s%s stroke=%s%s%s/>\n", \
+      q, $5, $6, $7, $8, $9, $10, q, q, colour, q, q, colour, q
   }
-  END { print "</svg>" }
+  END { print "</g>"; print "</svg>" }
 ' polygons.txt >"$out"
 
 polygons=$(wc -l <polygons.txt)
@@ -71,7 +73,8 @@ polygons=$((polygons + 0))
 bytes=$(file_size "$out")
 svg=''
 if ((bytes <= 65536)); then
-  svg=", \"svg\": $(json_str "$(cat "$out")")"
+  svg=$(cat "$out" && echo .) # the dot keeps the final newline
+  svg=", \"svg\": $(json_str "${svg%.}")"
 fi
 printf '{"path": %s, "width": %d, "height": %d, "polygons": %d%s}\n' \
   "$(json_str "$out")" "$size" "$size" "$polygons" "$svg" >"$JOBCTL_REPORT_DATA"

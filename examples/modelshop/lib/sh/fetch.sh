@@ -78,7 +78,7 @@ fetch_to() {
     http://* | https://*)
       rc=0
       code=$(curl -sS -L --proto '=http,https' --proto-redir '=http,https' \
-        --retry 3 --connect-timeout 20 --max-time 900 \
+        --retry 3 --connect-timeout 20 --max-time 240 \
         --max-filesize "$max" -o "$tmp" -w '%{http_code}' "$src") || rc=$?
       if ((rc == 63)); then
         rm -f "$tmp"
@@ -113,7 +113,7 @@ fetch_to() {
       path=${path#localhost/}
       [[ $path == /* ]] || path=/$path
       case $path in
-        *%*) # percent-encoded bytes: %20 → space, ...
+        *%*) # percent-encoded bytes, such as %20 for a space
           path=$(printf '%s' "$path" | sed 's/\\/\\\\/g; s/%\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')
           printf -v path '%b' "$path"
           ;;

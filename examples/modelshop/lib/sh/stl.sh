@@ -11,31 +11,33 @@
 # are accepted.
 stl_triangles() {
   local file=$1 name=${2:-$1}
-  LC_ALL=C awk -v name="$name" '
-    function fail(msg) {
-      fail_at(msg, " line " NR)
+  # The awk functions carry the stl_ prefix: jobctl takes any line that
+  # looks like "name() {" in lib/sh for a shell function of this file.
+  STL_NAME=$name LC_ALL=C awk '
+    function stl_fail(msg) {
+      stl_fail_at(msg, " line " NR)
     }
-    function fail_at(msg, where) {
+    function stl_fail_at(msg, where) {
       print "malformed STL: " name where ": " msg | "cat 1>&2"
       close("cat 1>&2")
       bad = 1
       exit 1
     }
-    function shown(s) {
+    function stl_shown(s) {
       gsub(/[^ -~]/, "?", s)
       sub(/^ +/, "", s)
       sub(/ +$/, "", s)
       return length(s) > 60 ? substr(s, 1, 57) "..." : s
     }
-    function num(s) {
+    function stl_num(s) {
       return s ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/
     }
-    function norm(s, v) {
+    function stl_norm(s, v) {
       v = s + 0
       if (v == 0) return "0"
       return sprintf("%.15g", v)
     }
-    BEGIN { q = "\047"; state = "start"; n = 0 }
+    BEGIN { name = ENVIRON["STL_NAME"]; q = "\047"; state = "start"; n = 0 }
     { sub(/\r$/, "") }
     NF == 0 { next }
     {
@@ -43,42 +45,42 @@ stl_triangles() {
       if (state == "start" || state == "end") {
         if (kw != "solid") {
           if (state == "start")
-            fail("not an ASCII STL file: expected " q "solid" q " first, found " q shown($0) q)
-          fail("expected " q "solid" q " or the end of the file after " q "endsolid" q ", found " q shown($0) q)
+            stl_fail("not an ASCII STL file: expected " q "solid" q " first, found " q stl_shown($0) q)
+          stl_fail("expected " q "solid" q " or the end of the file after " q "endsolid" q ", found " q stl_shown($0) q)
         }
         state = "solid"
       } else if (state == "solid") {
         if (kw == "facet") {
           if (NF != 5 || tolower($2) != "normal")
-            fail("expected " q "facet normal NX NY NZ" q ", found " q shown($0) q)
+            stl_fail("expected " q "facet normal NX NY NZ" q ", found " q stl_shown($0) q)
           state = "facet"
         } else if (kw == "endsolid") {
           state = "end"
         } else {
-          fail("expected " q "facet" q " or " q "endsolid" q ", found " q shown($0) q)
+          stl_fail("expected " q "facet" q " or " q "endsolid" q ", found " q stl_shown($0) q)
         }
       } else if (state == "facet") {
         if (NF != 2 || kw != "outer" || tolower($2) != "loop")
-          fail("expected " q "outer loop" q ", found " q shown($0) q)
+          stl_fail("expected " q "outer loop" q ", found " q stl_shown($0) q)
         state = "loop"
         nv = 0
       } else if (state == "loop") {
         if (kw == "vertex") {
-          if (NF != 4 || !num($2) || !num($3) || !num($4))
-            fail("expected " q "vertex X Y Z" q " with 3 numbers, found " q shown($0) q)
+          if (NF != 4 || !stl_num($2) || !stl_num($3) || !stl_num($4))
+            stl_fail("expected " q "vertex X Y Z" q " with 3 numbers, found " q stl_shown($0) q)
           if (++nv > 3)
-            fail("a facet has more than 3 vertices")
-          v[nv] = norm($2) " " norm($3) " " norm($4)
+            stl_fail("a facet has more than 3 vertices")
+          v[nv] = stl_norm($2) " " stl_norm($3) " " stl_norm($4)
         } else if (kw == "endloop") {
           if (nv != 3)
-            fail("a facet needs 3 vertices, found " nv)
+            stl_fail("a facet needs 3 vertices, found " nv)
           state = "endfacet"
         } else {
-          fail("expected " q "vertex" q " or " q "endloop" q ", found " q shown($0) q)
+          stl_fail("expected " q "vertex" q " or " q "endloop" q ", found " q stl_shown($0) q)
         }
       } else if (state == "endfacet") {
         if (kw != "endfacet")
-          fail("expected " q "endfacet" q ", found " q shown($0) q)
+          stl_fail("expected " q "endfacet" q ", found " q stl_shown($0) q)
         print v[1] " " v[2] " " v[3]
         n++
         state = "solid"
@@ -86,9 +88,10 @@ stl_triangles() {
     }
     END {
       if (bad) exit 1
-      if (state == "start") fail_at("the file is empty", "")
-      if (state != "end") fail_at("unexpected end of file at line " NR ": expected " q "endsolid" q, "")
-      if (n == 0) fail_at("the model has no triangles", "")
+      if (state == "start") stl_fail_at("the file is empty", "")
+      if (state == "solid") stl_fail_at("the file ends at line " NR " without " q "endsolid" q, "")
+      if (state != "end") stl_fail_at("the file ends at line " NR " inside a facet", "")
+      if (n == 0) stl_fail_at("the model has no triangles", "")
     }
   ' "$file"
 }
