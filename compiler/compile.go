@@ -301,7 +301,7 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 		if !ok {
 			return d
 		}
-		x.Command, x.Artifacts = cmd, workerArtifacts
+		x.Command, x.Artifacts = templates.Escape(cmd), workerArtifacts
 		if _, declared := j.Param(ReportReturnURL); !declared {
 			x.Params = append(x.Params, templates.Param{Type: "string", Name: ReportReturnURL,
 				Description: "Set by callers that hold a promise: the URL the build's report.json is POSTed to when it ends. Leave empty otherwise."})

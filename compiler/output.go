@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jobctl/jobctl/jobs"
 )
@@ -156,8 +157,8 @@ func marshal(v any) []byte {
 // Files returns every file of the build folder, by path relative to it.
 func (r *Result) Files() map[string][]byte {
 	files := map[string][]byte{
-		ManifestFile: marshal(r.Manifest()),
-		"folder.xml": r.Folder,
+		ManifestFile:                 marshal(r.Manifest()),
+		"folder.xml":                 r.Folder,
 		"views/" + ViewName + ".xml": r.View,
 	}
 	for _, d := range r.Defs {
@@ -169,29 +170,23 @@ func (r *Result) Files() map[string][]byte {
 	return files
 }
 
-// Write replaces the folder out with the build's files. It writes a fresh
-// folder next to it and swaps the two, so that out always holds one whole
-// build. It refuses to replace a folder that was not written by jobctl build.
+// Write updates the folder out to hold exactly this build. Definition files
+// are content-addressed (a deployed name fixes the content), so a file that
+// is already there with the same bytes is kept and only new definitions are
+// written, each through a temporary file and a rename. The manifest is
+// written last, atomically: it is the commit point, and a reader that goes
+// by it always sees one whole build, even after a crash part-way. Files of
+// earlier builds are removed after it. Write refuses to touch a folder that
+// was not written by jobctl build.
 func (r *Result) Write(out string) error {
 	if err := checkReplaceable(out); err != nil {
 		return err
 	}
-	parent := filepath.Dir(filepath.Clean(out))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("writing the build: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-*")
-	if err != nil {
-		return fmt.Errorf("writing the build: %w", err)
-	}
-	defer os.RemoveAll(tmp)
 	files := r.Files()
-	dirs := map[string]bool{}
-	for rel := range files {
-		dirs[filepath.Dir(rel)] = true
-	}
-	for d := range dirs {
-		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+	manifest := files[ManifestFile]
+	delete(files, ManifestFile)
+	for _, d := range []string{"jobs", "maps", "views"} {
+		if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
 			return fmt.Errorf("writing the build: %w", err)
 		}
 	}
@@ -201,29 +196,58 @@ func (r *Result) Write(out string) error {
 	}
 	errs := make([]error, len(names))
 	parallel(len(names), func(i int) {
-		errs[i] = os.WriteFile(filepath.Join(tmp, names[i]), files[names[i]], 0o644)
+		errs[i] = writeIfChanged(filepath.Join(out, filepath.FromSlash(names[i])), files[names[i]])
 	})
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("writing the build: %w", err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	if err := writeRename(filepath.Join(out, ManifestFile), manifest); err != nil {
 		return fmt.Errorf("writing the build: %w", err)
 	}
-	old := ""
-	if _, err := os.Stat(out); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("writing the build: %w", err)
+	// The new build is complete; what the manifest does not list is stale.
+	for _, d := range []string{"jobs", "maps", "views"} {
+		entries, err := os.ReadDir(filepath.Join(out, d))
+		if err != nil {
+			return fmt.Errorf("cleaning the build: %w", err)
+		}
+		for _, e := range entries {
+			if _, keep := files[d+"/"+e.Name()]; !keep {
+				if err := os.RemoveAll(filepath.Join(out, d, e.Name())); err != nil {
+					return fmt.Errorf("cleaning the build: %w", err)
+				}
+			}
 		}
 	}
-	if err := os.Rename(tmp, out); err != nil {
-		if old != "" {
-			os.Rename(old, out)
+	return nil
+}
+
+// writeIfChanged writes data to path unless the file already holds it.
+func writeIfChanged(path string, data []byte) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(data)) {
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+			return nil
 		}
-		return fmt.Errorf("writing the build: %w", err)
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	return writeRename(path, data)
+}
+
+// writeRename writes data to path through a temporary file in the same
+// folder and a rename, so no reader ever sees half a file. It does not
+// fsync: a build folder can always be built again.
+func writeRename(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
 	}
 	return nil
 }
@@ -251,8 +275,10 @@ func checkReplaceable(out string) error {
 		}
 	}
 	for _, e := range entries {
-		switch e.Name() {
-		case ManifestFile, "folder.xml", "jobs", "maps", "views":
+		switch name := e.Name(); {
+		case name == ManifestFile, name == "folder.xml", name == "jobs", name == "maps", name == "views":
+		case strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"):
+			// Left by an interrupted build.
 		default:
 			return fmt.Errorf("refusing to replace %s: it holds %s, which jobctl build did not write; move it away or choose another --out", out, e.Name())
 		}

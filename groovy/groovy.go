@@ -13,6 +13,7 @@ package groovy
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 	"unicode/utf8"
 )
@@ -96,11 +97,14 @@ type File struct {
 // GString interpolation, an unbalanced bracket, an invalid escape or
 // character) returns (nil, *Error).
 func Parse(src []byte) (*File, error) {
+	if len(src) > math.MaxInt32 {
+		return nil, &Error{Pos: Pos{Line: 1, Col: 1}, Msg: "file too large"}
+	}
 	l := lexer{src: src}
 	if err := l.run(); err != nil {
 		return nil, err
 	}
-	p := parser{src: src, toks: l.toks, comments: l.comments}
+	p := newParser(&l)
 	f := &File{}
 	p.findRefs(f)
 	p.findDecls(f)
@@ -112,6 +116,7 @@ func Parse(src []byte) (*File, error) {
 type lines struct {
 	src    []byte
 	starts []int // offsets at which lines start
+	last   Pos   // the last position computed, to count columns from
 }
 
 func (ls *lines) pos(off int) Pos {
@@ -127,8 +132,15 @@ func (ls *lines) pos(off int) Pos {
 		}
 	}
 	line := sort.Search(len(ls.starts), func(i int) bool { return ls.starts[i] > off }) // ≥ 1
-	start := ls.starts[line-1]
-	return Pos{Offset: off, Line: line, Col: 1 + utf8.RuneCount(ls.src[start:off])}
+	if ls.last.Line == line && ls.last.Offset <= off {
+		// Further on the same line: count from there, so that many
+		// positions on one long line cost linear time.
+		ls.last = Pos{Offset: off, Line: line, Col: ls.last.Col + utf8.RuneCount(ls.src[ls.last.Offset:off])}
+	} else {
+		start := ls.starts[line-1]
+		ls.last = Pos{Offset: off, Line: line, Col: 1 + utf8.RuneCount(ls.src[start:off])}
+	}
+	return ls.last
 }
 
 // lineEnd returns the offset of the newline that ends the given line, or

@@ -3,7 +3,8 @@ package groovy
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -12,14 +13,14 @@ import (
 type kind uint8
 
 const (
-	kEOF     kind = iota
-	kIdent        // an identifier
-	kKeyword      // a reserved word
-	kNumber       // a number literal
-	kString       // a whole string literal without interpolation
-	kStrBegin     // an interpolated string from its opening delimiter through its first "${" or "$"
-	kStrMid       // an interpolated string's text between two interpolations, from the "}" that closes the previous one
-	kStrEnd       // an interpolated string's text after its last interpolation, through the closing delimiter
+	kEOF      kind = iota
+	kIdent         // an identifier
+	kKeyword       // a reserved word
+	kNumber        // a number literal
+	kString        // a whole string literal without interpolation
+	kStrBegin      // an interpolated string from its opening delimiter through its first "${" or "$"
+	kStrMid        // an interpolated string's text between two interpolations, from the "}" that closes the previous one
+	kStrEnd        // an interpolated string's text after its last interpolation, through the closing delimiter
 	kLParen
 	kRParen
 	kLBrack
@@ -44,11 +45,11 @@ const (
 // tokens of the first interpolation, kStrMid, …, kStrEnd; for bracket
 // matching kStrBegin opens, kStrEnd closes and kStrMid does both.
 type token struct {
-	start, end int
+	start, end int32 // byte offsets
 	// match is, for an opening bracket, the index of its closing bracket
 	// and the other way round; for kStrBegin and kStrEnd, the index of the
 	// other end of the string.
-	match int
+	match int32
 	kind  kind
 	nl    bool // a significant newline precedes the token
 }
@@ -57,12 +58,12 @@ type token struct {
 type strKind uint8
 
 const (
-	sqString   strKind = iota // '…'
-	dqString                  // "…"
-	tsqString                 // '''…'''
-	tdqString                 // """…"""
-	slashy                    // /…/
-	dollarSlashy              // $/…/$
+	sqString     strKind = iota // '…'
+	dqString                    // "…"
+	tsqString                   // '''…'''
+	tdqString                   // """…"""
+	slashy                      // /…/
+	dollarSlashy                // $/…/$
 )
 
 // frame is an open bracket or GString interpolation.
@@ -82,7 +83,10 @@ type frame struct {
 type span struct{ start, end int }
 
 type lexer struct {
-	src      []byte
+	src []byte
+	// str is src as a string: identifiers, names and literal values are
+	// substrings of this one copy rather than an allocation each.
+	str      string
 	pos      int
 	toks     []token
 	stack    []frame
@@ -101,21 +105,26 @@ const (
 	kwNotCallee             // "build" after it is not a call: def, new, class, …
 )
 
-var keywords = map[string]uint8{
-	"abstract": kwModifier, "final": kwModifier, "native": kwModifier, "private": kwModifier,
-	"protected": kwModifier, "public": kwModifier, "static": kwModifier, "strictfp": kwModifier,
-	"synchronized": kwModifier, "threadsafe": kwModifier, "transient": kwModifier, "volatile": kwModifier,
-	"boolean": kwPrimitive, "byte": kwPrimitive, "char": kwPrimitive, "short": kwPrimitive,
-	"int": kwPrimitive, "long": kwPrimitive, "float": kwPrimitive, "double": kwPrimitive, "void": kwPrimitive,
-	"this": kwValue, "super": kwValue, "true": kwValue, "false": kwValue, "null": kwValue,
-	"return": kwExprStart, "case": kwExprStart, "in": kwExprStart, "assert": kwExprStart,
-	"throw": kwExprStart, "else": kwExprStart,
-	"def": kwNotCallee, "new": kwNotCallee, "class": kwNotCallee, "interface": kwNotCallee,
-	"enum": kwNotCallee, "trait": kwNotCallee, "import": kwNotCallee, "package": kwNotCallee,
-	"extends": kwNotCallee, "implements": kwNotCallee, "throws": kwNotCallee, "as": kwNotCallee,
-	"instanceof": kwNotCallee, "goto": kwNotCallee,
-	"break": 0, "catch": 0, "const": 0, "continue": 0, "default": 0, "do": 0, "finally": 0,
-	"for": 0, "if": 0, "switch": 0, "try": 0, "while": 0,
+// keyword reports whether w is a Groovy 2.4 keyword, and its categories.
+func keyword(w []byte) (flags uint8, ok bool) {
+	switch string(w) {
+	case "abstract", "final", "native", "private", "protected", "public", "static", "strictfp",
+		"synchronized", "threadsafe", "transient", "volatile":
+		return kwModifier, true
+	case "boolean", "byte", "char", "short", "int", "long", "float", "double", "void":
+		return kwPrimitive, true
+	case "this", "super", "true", "false", "null":
+		return kwValue, true
+	case "return", "case", "in", "assert", "throw", "else":
+		return kwExprStart, true
+	case "def", "new", "class", "interface", "enum", "trait", "import", "package",
+		"extends", "implements", "throws", "as", "instanceof", "goto":
+		return kwNotCallee, true
+	case "break", "catch", "const", "continue", "default", "do", "finally",
+		"for", "if", "switch", "try", "while":
+		return 0, true
+	}
+	return 0, false
 }
 
 func (l *lexer) fail(off int, format string, args ...any) {
@@ -126,7 +135,7 @@ func (l *lexer) fail(off int, format string, args ...any) {
 }
 
 func (l *lexer) emit(k kind, start, end int) int {
-	l.toks = append(l.toks, token{start: start, end: end, kind: k, nl: l.nl, match: -1})
+	l.toks = append(l.toks, token{start: int32(start), end: int32(end), kind: k, nl: l.nl, match: -1})
 	l.nl = false
 	return len(l.toks) - 1
 }
@@ -141,7 +150,10 @@ func (l *lexer) at(i int) byte {
 // run tokenizes l.src, appending a kEOF token.
 func (l *lexer) run() error {
 	l.toks = make([]token, 0, len(l.src)/5+8)
-	l.idents = make(map[string]struct{})
+	l.stack = make([]frame, 0, 16)
+	l.comments = make([]span, 0, 8)
+	l.idents = make(map[string]struct{}, 32)
+	l.str = string(l.src)
 	if bytes.HasPrefix(l.src, []byte("\xef\xbb\xbf")) { // a byte order mark
 		l.pos = 3
 	}
@@ -213,7 +225,8 @@ func (l *lexer) regexAllowed() bool {
 	case kIdent, kNumber, kString, kStrEnd, kRParen, kRBrack, kRBrace, kIncDec:
 		return false
 	case kKeyword:
-		return keywords[string(l.src[t.start:t.end])]&kwExprStart != 0
+		flags, _ := keyword(l.src[t.start:t.end])
+		return flags&kwExprStart != 0
 	}
 	return true
 }
@@ -254,11 +267,11 @@ func (l *lexer) next() {
 		}
 		l.comments = append(l.comments, span{l.pos, l.pos + 2 + i + 2})
 		l.pos += 2 + i + 2
-	case c == '/' && l.regexAllowed():
+	case c == '/' && l.pos+1 < len(l.src) && l.regexAllowed(): // a '/' at the end is division
 		start := l.pos
 		l.pos++
 		l.scanString(slashy, start, start, -1)
-	case c == '$' && l.at(l.pos+1) == '/' && l.regexAllowed():
+	case c == '$' && l.at(l.pos+1) == '/' && l.pos+2 < len(l.src) && l.regexAllowed():
 		start := l.pos
 		l.pos += 2
 		l.scanString(dollarSlashy, start, start, -1)
@@ -325,8 +338,8 @@ func (l *lexer) close(c byte) {
 		l.fail(l.pos, "'%c' does not match '%s' at %s", c, what, ls.pos(f.start))
 	default:
 		i := l.emit(k, l.pos, l.pos+1)
-		l.toks[i].match = f.open
-		l.toks[f.open].match = i
+		l.toks[i].match = int32(f.open)
+		l.toks[f.open].match = int32(i)
 		l.stack = l.stack[:len(l.stack)-1]
 		l.pos++
 	}
@@ -361,13 +374,20 @@ func isPathStart(r rune) bool {
 	if r < utf8.RuneSelf {
 		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_'
 	}
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.In(r, unicode.Sc, unicode.Pc, unicode.Nl))
+	return isIdentStart(r) && (unicode.IsLetter(r) || unicode.In(r, unicode.Sc, unicode.Pc, unicode.Nl))
 }
 
 // identEnd returns the end of the identifier starting at i; dollar tells
 // whether '$' is an identifier character (in code, not in $name paths).
 func (l *lexer) identEnd(i int, dollar bool) int {
 	for i < len(l.src) {
+		if c := l.src[i]; c < utf8.RuneSelf {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' && dollar {
+				i++
+				continue
+			}
+			break
+		}
 		r, n := l.rune(i)
 		if !isIdentPart(r) || r == '$' && !dollar {
 			break
@@ -392,17 +412,23 @@ func (l *lexer) ident() {
 	l.pos = end
 }
 
-// word emits an identifier or keyword token.
+// word emits an identifier or keyword token. As in Groovy, the keywords
+// as, def, in, package and trait are identifiers after a '.' (params.in).
 func (l *lexer) word(start, end int) {
 	w := l.src[start:end]
-	if _, ok := keywords[string(w)]; ok {
+	soft := false
+	if prev := len(l.toks) - 1; !l.nl && prev >= 0 && l.toks[prev].kind == kDot && l.toks[prev].end-l.toks[prev].start == 1 {
+		switch string(w) {
+		case "as", "def", "in", "package", "trait":
+			soft = true
+		}
+	}
+	if _, ok := keyword(w); ok && !soft {
 		l.emit(kKeyword, start, end)
 		return
 	}
 	l.emit(kIdent, start, end)
-	if _, ok := l.idents[string(w)]; !ok {
-		l.idents[string(w)] = struct{}{}
-	}
+	l.idents[l.str[start:end]] = struct{}{}
 }
 
 func (l *lexer) identList() []string {
@@ -410,40 +436,55 @@ func (l *lexer) identList() []string {
 	for id := range l.idents {
 		out = append(out, id)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func isAlnum(c byte) bool {
-	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
-}
-
-// number scans a number literal: decimal, hex, octal or binary, with
-// underscores, a fraction, an exponent and a type suffix.
+// number scans a number literal as Groovy does: decimal or octal digits
+// with a fraction and an exponent, or hex or binary digits, then at most
+// one type suffix letter; underscores may separate digits.
 func (l *lexer) number() {
-	start, i := l.pos, l.pos
-	hex := l.src[i] == '0' && (l.at(i+1) == 'x' || l.at(i+1) == 'X')
-	if hex {
-		i += 2
-	}
-	// digits scans digits, letters (for suffixes and exponents) and
-	// underscores, and an exponent's sign.
-	digits := func() {
-		for i < len(l.src) && isAlnum(l.src[i]) {
-			if !hex && (l.src[i] == 'e' || l.src[i] == 'E') && (l.at(i+1) == '+' || l.at(i+1) == '-') && isDigit(l.at(i+2)) {
-				i += 2
-			}
+	i := l.pos
+	digits := func(ok func(byte) bool) {
+		for i < len(l.src) && (ok(l.src[i]) || l.src[i] == '_') {
 			i++
 		}
 	}
-	digits()
-	if !hex && l.at(i) == '.' && isDigit(l.at(i+1)) { // a fraction, not a range or a method call
-		i++
-		digits()
+	suffixes := "lLgGiIdDfF"
+	switch x := l.at(i + 1); {
+	case l.src[i] == '0' && (x == 'x' || x == 'X'):
+		i += 2
+		digits(isHex)
+		suffixes = "lLgGiI"
+	case l.src[i] == '0' && (x == 'b' || x == 'B'):
+		i += 2
+		digits(func(c byte) bool { return c == '0' || c == '1' })
+		suffixes = "lLgGiI"
+	default:
+		digits(isDigit)
+		if l.at(i) == '.' && isDigit(l.at(i+1)) { // a fraction, not a range or a method call
+			i++
+			digits(isDigit)
+			suffixes = "gGdDfF"
+		}
+		if e := l.at(i); e == 'e' || e == 'E' {
+			j := i + 1
+			if l.at(j) == '+' || l.at(j) == '-' {
+				j++
+			}
+			if isDigit(l.at(j)) {
+				i = j
+				digits(isDigit)
+				suffixes = "gGdDfF"
+			}
+		}
 	}
-	l.emit(kNumber, start, i)
+	if c := l.at(i); c != 0 && strings.IndexByte(suffixes, c) >= 0 {
+		i++
+	}
+	l.emit(kNumber, l.pos, i)
 	l.pos = i
 }
 
@@ -612,13 +653,13 @@ func (l *lexer) scanString(q strKind, qstart, from, begin int) {
 				continue
 			}
 			if next == '{' {
-				i = l.part(from, i+2, begin, q, qstart)
-				l.stack = append(l.stack, frame{kind: '$', open: i, start: l.pos - 2, quote: q, qstart: qstart, lock: l.interpLock(q, qstart)})
+				begin = l.part(from, i+2, begin)
+				l.stack = append(l.stack, frame{kind: '$', open: begin, start: i, quote: q, qstart: qstart, lock: l.interpLock(q, qstart)})
 				return
 			}
 			if r, _ := l.rune(i + 1); isPathStart(r) {
 				l.pos = i + 1
-				begin = l.part(from, l.pos, begin, q, qstart)
+				begin = l.part(from, l.pos, begin)
 				l.path()
 				i, from = l.pos, l.pos
 				continue
@@ -637,7 +678,7 @@ func (l *lexer) scanString(q strKind, qstart, from, begin int) {
 				return
 			}
 			i++
-		case q == dollarSlashy && c == '/' && l.at(i+1) == '$':
+		case q == dollarSlashy && c == '/' && l.at(i+1) == '$' && i > qstart+2: // a '/' right after "$/" is text
 			l.finish(from, i+2, begin)
 			return
 		default:
@@ -656,7 +697,7 @@ func (l *lexer) interpLock(q strKind, qstart int) int {
 
 // part emits the part of an interpolated string that ends at end, and
 // returns the index of the string's kStrBegin token.
-func (l *lexer) part(from, end, begin int, q strKind, qstart int) int {
+func (l *lexer) part(from, end, begin int) int {
 	l.pos = end
 	if begin < 0 {
 		return l.emit(kStrBegin, from, end)
@@ -673,8 +714,8 @@ func (l *lexer) finish(from, end, begin int) {
 		return
 	}
 	i := l.emit(kStrEnd, from, end)
-	l.toks[i].match = begin
-	l.toks[begin].match = i
+	l.toks[i].match = int32(begin)
+	l.toks[begin].match = int32(i)
 }
 
 // path scans a $name.prop.prop interpolation from the name.

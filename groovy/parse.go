@@ -1,6 +1,8 @@
 package groovy
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -16,6 +18,7 @@ const (
 // parser is the structural pass over the tokens.
 type parser struct {
 	src      []byte
+	str      string  // src as a string
 	toks     []token // ends with kEOF
 	comments []span
 	lines    lines
@@ -26,35 +29,37 @@ type parser struct {
 	ends []int32
 }
 
-func (p *parser) text(t *token) string { return string(p.src[t.start:t.end]) }
+// newParser returns a parser over the tokens of l, which has run.
+func newParser(l *lexer) *parser {
+	return &parser{src: l.src, str: l.str, toks: l.toks, comments: l.comments, lines: lines{src: l.src}}
+}
 
+func (p *parser) text(t *token) string { return p.str[t.start:t.end] }
+
+// is reports whether token i is of kind k and reads text.
 func (p *parser) is(i int, k kind, text string) bool {
 	t := &p.toks[i]
-	return t.kind == k && string(p.src[t.start:t.end]) == text
+	return t.kind == k && p.str[t.start:t.end] == text
 }
 
-func (p *parser) keyword(i int) (string, uint8) {
+// flags returns the keyword categories of token i, 0 if it is no keyword.
+func (p *parser) flags(i int) uint8 {
 	t := &p.toks[i]
 	if t.kind != kKeyword {
-		return "", 0
+		return 0
 	}
-	w := p.text(t)
-	return w, keywords[w]
+	flags, _ := keyword(p.src[t.start:t.end])
+	return flags
 }
 
-func (p *parser) pos(off int) Pos {
-	if p.lines.src == nil {
-		p.lines.src = p.src
-	}
-	return p.lines.pos(off)
-}
+func (p *parser) pos(off int) Pos { return p.lines.pos(off) }
 
 // after returns the index after the element at i: a bracketed group or
 // interpolated string as a whole, or a single token.
 func (p *parser) after(i int) int {
 	switch p.toks[i].kind {
 	case kLParen, kLBrack, kLBrace, kStrBegin:
-		return p.toks[i].match + 1
+		return int(p.toks[i].match) + 1
 	case kEOF:
 		return i
 	}
@@ -81,6 +86,10 @@ func (p *parser) isBreak(i int) bool {
 	switch t.kind {
 	case kEOF, kRParen, kRBrack, kRBrace, kStrMid, kStrEnd, kSemi:
 		return true
+	case kKeyword: // if (x) build 'a' else build 'b'
+		if p.text(t) == "else" {
+			return true
+		}
 	}
 	return t.nl && i > 0 && !continues(&p.toks[i-1], t)
 }
@@ -117,7 +126,7 @@ func (p *parser) stmtEnd(i int) int {
 func (p *parser) findRefs(f *File) {
 	for i := range p.toks {
 		t := &p.toks[i]
-		if t.kind != kIdent || t.end-t.start != 5 || string(p.src[t.start:t.end]) != "build" {
+		if t.kind != kIdent || p.text(t) != "build" {
 			continue
 		}
 		if i > 0 {
@@ -125,7 +134,7 @@ func (p *parser) findRefs(f *File) {
 			if prev.kind == kDot || prev.kind == kAt {
 				continue // x.build(…), @build
 			}
-			if _, flags := p.keyword(i - 1); flags&(kwNotCallee|kwModifier) != 0 {
+			if p.flags(i-1)&(kwNotCallee|kwModifier) != 0 {
 				continue // def build = …, new build(), private build() {…}
 			}
 		}
@@ -136,20 +145,17 @@ func (p *parser) findRefs(f *File) {
 		switch {
 		case next.kind == kLParen:
 			close := next.match
-			if p.definesMethod(i, close) {
+			if p.definesMethod(i, int(close)) {
 				continue
 			}
-			p.buildCall(f, i, i+2, close)
+			p.buildCall(f, i, i+2, int(close))
 		case p.startsArgument(i+1) && p.commandPosition(i):
 			p.buildCall(f, i, i+1, p.end(i+1))
 		}
 	}
-	if !sort.SliceIsSorted(f.Refs, func(a, b int) bool { return f.Refs[a].Start < f.Refs[b].Start }) {
-		sort.SliceStable(f.Refs, func(a, b int) bool { return f.Refs[a].Start < f.Refs[b].Start })
-	}
-	if !sort.SliceIsSorted(f.Problems, func(a, b int) bool { return f.Problems[a].Pos.Offset < f.Problems[b].Pos.Offset }) {
-		sort.SliceStable(f.Problems, func(a, b int) bool { return f.Problems[a].Pos.Offset < f.Problems[b].Pos.Offset })
-	}
+	// A call's job may come after a nested call's: build(parameters: [x: build('b')], job: 'a').
+	slices.SortStableFunc(f.Refs, func(a, b JobRef) int { return cmp.Compare(a.Start, b.Start) })
+	slices.SortStableFunc(f.Problems, func(a, b Error) int { return cmp.Compare(a.Pos.Offset, b.Pos.Offset) })
 }
 
 // definesMethod reports whether the name at i, followed by a parameter
@@ -162,7 +168,7 @@ func (p *parser) definesMethod(i, close int) bool {
 	switch prev := &p.toks[i-1]; prev.kind {
 	case kIdent, kGT, kRBrack: // String build(…), List<X> build(…), int[] build(…)
 	case kKeyword:
-		if _, flags := p.keyword(i - 1); flags&kwPrimitive == 0 {
+		if p.flags(i-1)&kwPrimitive == 0 {
 			return false
 		}
 	default:
@@ -179,8 +185,7 @@ func (p *parser) startsArgument(i int) bool {
 	case kString, kStrBegin, kIdent, kNumber, kLBrace:
 		return true
 	case kKeyword:
-		w, flags := p.keyword(i)
-		return flags&kwValue != 0 || w == "new"
+		return p.flags(i)&kwValue != 0 || p.is(i, kKeyword, "new")
 	}
 	return false
 }
@@ -196,15 +201,14 @@ func (p *parser) commandPosition(i int) bool {
 	case kLBrace, kLParen, kLBrack, kComma, kSemi, kColon, kQuestion, kAssign, kArrow, kOp, kLT, kGT, kStrBegin, kStrMid:
 		return true
 	case kKeyword:
-		w, _ := p.keyword(i - 1)
-		return w == "return" || w == "else" || w == "assert" || w == "throw"
-	case kRParen: // if (x) build 'a'
-		open := prev.match
-		if open == 0 {
-			return false
+		switch p.text(prev) {
+		case "return", "else", "assert", "throw":
+			return true
 		}
-		w, _ := p.keyword(open - 1)
-		return w == "if" || w == "while" || w == "for"
+	case kRParen: // if (x) build 'a'
+		if open := int(prev.match); open > 0 {
+			return p.is(open-1, kKeyword, "if") || p.is(open-1, kKeyword, "while") || p.is(open-1, kKeyword, "for")
+		}
 	}
 	return false
 }
@@ -216,6 +220,11 @@ func (p *parser) buildCall(f *File, callee, a, b int) {
 	pos, posEnd := -1, -1 // the first positional argument
 	spread := -1          // a *:map argument
 	for s := a; s < b; {
+		if s > a && p.is(s, kIdent, "build") && p.toks[s+1].kind != kLParen && !p.toks[s+1].nl && p.startsArgument(s+1) {
+			// build a, build b: a command call cannot be an argument, so
+			// the list ends here (which also keeps the scan linear).
+			break
+		}
 		e := s
 		for e < b && p.toks[e].kind != kComma {
 			e = p.after(e)
@@ -247,16 +256,16 @@ func (p *parser) buildCall(f *File, callee, a, b int) {
 	}
 	switch {
 	case job >= 0 && job == jobEnd:
-		f.Problems = append(f.Problems, Error{Pos: p.pos(p.toks[job-1].start), Msg: msgDynamicJob})
+		f.Problems = append(f.Problems, Error{Pos: p.pos(int(p.toks[job-1].start)), Msg: msgDynamicJob})
 	case job >= 0 && jobEnd == job+1 && p.toks[job].kind == kString:
 		t := &p.toks[job]
-		f.Refs = append(f.Refs, JobRef{Name: p.value(t), Pos: p.pos(t.start), Start: t.start, End: t.end})
+		f.Refs = append(f.Refs, JobRef{Name: p.value(t), Pos: p.pos(int(t.start)), Start: int(t.start), End: int(t.end)})
 	case job >= 0:
-		f.Problems = append(f.Problems, Error{Pos: p.pos(p.toks[job].start), Msg: msgDynamicJob})
+		f.Problems = append(f.Problems, Error{Pos: p.pos(int(p.toks[job].start)), Msg: msgDynamicJob})
 	case spread >= 0:
-		f.Problems = append(f.Problems, Error{Pos: p.pos(p.toks[spread].start), Msg: msgDynamicJob})
+		f.Problems = append(f.Problems, Error{Pos: p.pos(int(p.toks[spread].start)), Msg: msgDynamicJob})
 	default:
-		f.Problems = append(f.Problems, Error{Pos: p.pos(p.toks[callee].start), Msg: msgNoJob})
+		f.Problems = append(f.Problems, Error{Pos: p.pos(int(p.toks[callee].start)), Msg: msgNoJob})
 	}
 }
 
@@ -282,7 +291,7 @@ func (p *parser) findDecls(f *File) {
 		}
 		if d, last, ok := p.decl(i); ok {
 			t0, t1 := &p.toks[i], &p.toks[last]
-			d.Start, d.End = t0.start, t1.end
+			d.Start, d.End = int(t0.start), int(t1.end)
 			d.StartLine, d.EndLine = p.pos(d.Start).Line, p.pos(d.End-1).Line
 			d.OwnLines = p.ownLines(i, last, d.StartLine, d.EndLine)
 			f.Decls = append(f.Decls, d)
@@ -308,7 +317,7 @@ func (p *parser) decl(i int) (d Decl, last int, ok bool) {
 			for p.is(j+1, kDot, ".") && p.toks[j+2].kind == kIdent {
 				j += 2
 			}
-			if name := string(p.src[p.toks[start].start:p.toks[j].end]); name == "Field" || name == "groovy.transform.Field" {
+			if name := p.str[p.toks[start].start:p.toks[j].end]; name == "Field" || name == "groovy.transform.Field" {
 				field = true
 			}
 			j++
@@ -318,20 +327,21 @@ func (p *parser) decl(i int) (d Decl, last int, ok bool) {
 			prefix = true
 			continue
 		}
-		if w, flags := p.keyword(j); flags&kwModifier != 0 || w == "def" {
+		if p.flags(j)&kwModifier != 0 || p.is(j, kKeyword, "def") {
 			prefix = true
 			j++
 			continue
 		}
 		break
 	}
-	switch w, _ := p.keyword(j); {
-	case w == "import":
-		return p.importDecl(j)
-	case w == "class" || w == "interface" || w == "enum" || w == "trait":
-		return p.classDecl(j + 1)
-	case p.toks[j].kind == kAt: // @interface
+	switch t := &p.toks[j]; {
+	case t.kind == kAt: // @interface
 		return p.classDecl(j + 2)
+	case t.kind != kKeyword:
+	case p.text(t) == "import":
+		return p.importDecl(j)
+	case p.text(t) == "class" || p.text(t) == "interface" || p.text(t) == "enum" || p.text(t) == "trait":
+		return p.classDecl(j + 1)
 	}
 	if prefix && p.toks[j].kind == kLT { // def <T> T name(…)
 		k, ok := p.typeArgs(j)
@@ -346,10 +356,9 @@ func (p *parser) decl(i int) (d Decl, last int, ok bool) {
 	} else if prefix && (p.toks[j].kind == kIdent || p.toks[j].kind == kString) {
 		name = j
 	}
-	if name < 0 {
+	if name < 0 || p.keyName(name) == "" {
 		return d, 0, false
 	}
-	d.Name = p.keyName(name)
 	if next := name + 1; p.toks[next].kind == kLParen && !p.toks[next].nl {
 		k := p.after(next)
 		if p.is(k, kKeyword, "throws") {
@@ -359,27 +368,45 @@ func (p *parser) decl(i int) (d Decl, last int, ok bool) {
 		if p.toks[k].kind != kLBrace {
 			return d, 0, false
 		}
-		d.Kind = Method
-		return d, p.toks[k].match, true
+		return Decl{Kind: Method, Name: p.keyName(name)}, int(p.toks[k].match), true
 	}
-	if !field {
+	if !field || p.toks[name].kind != kIdent { // only methods may be named by a string
 		return d, 0, false
 	}
-	d.Kind = Field
-	return d, p.stmtEnd(name), true
+	return Decl{Kind: Field, Name: p.text(&p.toks[name])}, p.stmtEnd(name), true
 }
 
+// importDecl recognises an import from its keyword at j: a qualified
+// name, possibly static, ending in .* or with an alias.
 func (p *parser) importDecl(j int) (d Decl, last int, ok bool) {
-	last = p.stmtEnd(j)
 	k := j + 1
 	if p.is(k, kKeyword, "static") {
 		k++
 	}
 	var b strings.Builder
-	for ; k <= last && p.toks[k].kind != kSemi && !p.is(k, kKeyword, "as"); k++ {
-		b.Write(p.src[p.toks[k].start:p.toks[k].end])
+	first := k
+	for ; ; k++ {
+		t := &p.toks[k]
+		name := t.kind == kIdent || t.kind == kKeyword && k > first && p.is(k-1, kDot, ".")
+		if k > first && t.nl || !name && !p.is(k, kDot, ".") && !p.is(k, kOp, "*") {
+			break
+		}
+		b.WriteString(p.text(t))
 	}
-	return Decl{Kind: Import, Name: b.String()}, last, true
+	path := b.String()
+	if k > first && int(p.toks[k-1].end-p.toks[first].start) == len(path) {
+		path = p.str[p.toks[first].start:p.toks[k-1].end] // no allocation when written without spaces
+	}
+	if p.is(k, kKeyword, "as") && !p.toks[k].nl && p.toks[k+1].kind == kIdent && !p.toks[k+1].nl {
+		k += 2
+	}
+	if p.toks[k].kind != kSemi {
+		k--
+	}
+	if k <= j {
+		return d, 0, false
+	}
+	return Decl{Kind: Import, Name: path}, k, true
 }
 
 // classDecl recognises a class, interface, enum or trait from its name at
@@ -391,9 +418,9 @@ func (p *parser) classDecl(j int) (d Decl, last int, ok bool) {
 	for k := j + 1; ; k = p.after(k) {
 		t := &p.toks[k]
 		if t.kind == kLBrace {
-			return Decl{Kind: Class, Name: p.text(&p.toks[j])}, t.match, true
+			return Decl{Kind: Class, Name: p.text(&p.toks[j])}, int(t.match), true
 		}
-		if p.isBreak(k) {
+		if p.isBreak(k) && !p.is(k, kKeyword, "extends") && !p.is(k, kKeyword, "implements") {
 			return d, 0, false
 		}
 	}
@@ -407,7 +434,7 @@ func (p *parser) typeEnd(i int) (int, bool) {
 	t := &p.toks[i]
 	switch t.kind {
 	case kKeyword:
-		if _, flags := p.keyword(i); flags&kwPrimitive == 0 {
+		if p.flags(i)&kwPrimitive == 0 {
 			return 0, false
 		}
 		i++
@@ -446,7 +473,7 @@ func (p *parser) typeArgs(i int) (int, bool) {
 		case kLT:
 			depth++
 		case kGT:
-			depth -= t.end - t.start // > >> >>>
+			depth -= int(t.end - t.start) // > >> >>>
 			if depth <= 0 {
 				return i + 1, depth == 0
 			}
@@ -456,7 +483,7 @@ func (p *parser) typeArgs(i int) (int, bool) {
 				return 0, false
 			}
 		case kKeyword:
-			if w, flags := p.keyword(i); flags&kwPrimitive == 0 && w != "extends" && w != "super" {
+			if p.flags(i)&kwPrimitive == 0 && !p.is(i, kKeyword, "extends") && !p.is(i, kKeyword, "super") {
 				return 0, false
 			}
 		case kLBrack:
@@ -483,10 +510,10 @@ func (p *parser) typeArgs(i int) (int, bool) {
 func (p *parser) ownLines(first, last, startLine, endLine int) bool {
 	ls := p.lines.starts[startLine-1]
 	le := p.lines.lineEnd(endLine)
-	if first > 0 && p.toks[first-1].end > ls {
+	if first > 0 && int(p.toks[first-1].end) > ls {
 		return false
 	}
-	if p.toks[last+1].kind != kEOF && p.toks[last+1].start < le {
+	if p.toks[last+1].kind != kEOF && int(p.toks[last+1].start) < le {
 		return false
 	}
 	return !p.inComment(ls) && !p.inComment(le)

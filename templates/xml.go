@@ -41,7 +41,7 @@ type Set struct {
 // Funcs are the functions available in templates. Every value a template
 // writes must go through xml; the tests check the built-in ones do.
 var Funcs = template.FuncMap{
-	"xml": EscapeXML,
+	"xml": xmlFunc,
 }
 
 // Builtin returns the built-in templates.
@@ -136,8 +136,9 @@ type Job struct {
 	Keep        Keep
 	Params      []Param
 	Schedule    string
-	// Command is a freestyle job's shell step.
-	Command string
+	// Command is a freestyle job's shell step, escaped once with Escape
+	// because it is large and rendered twice.
+	Command Escaped
 	// Artifacts is a freestyle job's archiver pattern, or "".
 	Artifacts string
 	// Script is a pipeline job's Groovy.
@@ -181,20 +182,57 @@ func (s *Set) render(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// EscapeXML escapes s for XML text and double-quoted attribute values. Carriage returns
-// become character references so that XML parsers' line-end normalisation
-// keeps them. Characters XML 1.0 cannot carry at all (NUL, most C0
-// controls, U+FFFE/U+FFFF, invalid UTF-8) are replaced by U+FFFD: the
-// compiler rejects such input with a message before it gets here, so this
-// only keeps hand-written templates from emitting broken XML.
+// Escaped is text already escaped for XML by EscapeXML; the xml template
+// function passes it through unchanged. It lets a caller escape a large
+// value (a worker's script) once and render it into several documents.
+type Escaped string
+
+// Escape escapes s for XML once, for use as a template value.
+func Escape(s string) Escaped { return Escaped(EscapeXML(s)) }
+
+// xmlFunc is the template function xml: it escapes strings and passes
+// Escaped values through.
+func xmlFunc(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return EscapeXML(v), nil
+	case Escaped:
+		return string(v), nil
+	case bool, int:
+		return fmt.Sprint(v), nil
+	}
+	return "", fmt.Errorf("xml: cannot escape a %T", v)
+}
+
+// EscapeXML escapes s for XML text and double-quoted attribute values.
+// Carriage returns become character references so that XML parsers'
+// line-end normalisation keeps them. Characters XML 1.0 cannot carry at all
+// (NUL, most C0 controls, U+FFFE/U+FFFF, invalid UTF-8) are replaced by
+// U+FFFD: the compiler rejects such input with a message before it gets
+// here, so this only keeps hand-written templates from emitting broken XML.
 func EscapeXML(s string) string {
-	if !needsEscape(s) {
+	valid := utf8.ValidString(s)
+	i := 0
+	for i < len(s) && !special(s, i, valid) {
+		i++
+	}
+	if i == len(s) {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+	b.Grow(len(s) + len(s)/16 + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		// Copy the run of plain bytes, then handle one special character.
+		j := i
+		for j < len(s) && !special(s, j, valid) {
+			j++
+		}
+		b.WriteString(s[i:j])
+		if j == len(s) {
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
 		switch {
 		case r == '&':
 			b.WriteString("&amp;")
@@ -206,26 +244,33 @@ func EscapeXML(s string) string {
 			b.WriteString("&quot;")
 		case r == '\r':
 			b.WriteString("&#13;")
-		case r == utf8.RuneError && size == 1,
-			r < 0x20 && r != '\t' && r != '\n',
-			r == 0xFFFE, r == 0xFFFF:
+		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0xFFFE, r == 0xFFFF:
 			b.WriteRune(utf8.RuneError)
 		default:
-			b.WriteString(s[i : i+size])
+			b.WriteString(s[j : j+size])
 		}
-		i += size
+		i = j + size
 	}
 	return b.String()
 }
 
-func needsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '&' || c == '<' || c == '>' || c == '"' || c < 0x20 && c != '\t' && c != '\n' || c >= 0x80 {
-			return true
-		}
+// special reports whether the byte at i starts something EscapeXML must
+// rewrite. In valid UTF-8 only U+FFFE and U+FFFF (EF BF BE/BF) among
+// non-ASCII characters need care; in invalid UTF-8 every non-ASCII byte is
+// decoded to find the bad ones.
+func special(s string, i int, valid bool) bool {
+	c := s[i]
+	switch {
+	case c == '&' || c == '<' || c == '>' || c == '"':
+		return true
+	case c < 0x20:
+		return c != '\t' && c != '\n'
+	case c < 0x80:
+		return false
+	case !valid:
+		return true
 	}
-	return false
+	return c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF)
 }
 
 func contains(list []string, s string) bool {

@@ -90,7 +90,7 @@ func TestRenderParses(t *testing.T) {
 			{Type: "choice", Name: "C", Choices: []string{"a", hostile}},
 			{Type: "password", Name: "P", Default: "must-not-appear"},
 		},
-		Command: hostile, Artifacts: "report.json", Script: hostile,
+		Command: Escape(hostile), Artifacts: "report.json", Script: hostile,
 	}
 	type out struct {
 		Description string `xml:"description"`
@@ -181,7 +181,7 @@ func TestMatchesJJB(t *testing.T) {
 		Description: "Worker job: build step for component foo (managed by jobctl)<!-- Managed by Jenkins Job Builder -->",
 		Label:       "linux-docker", Keep: NewKeep(3, 200), Schedule: "H 2 * * *",
 		Params:  []Param{{Type: "string", Name: "GIT_REF", Description: "Git ref to build", Default: "master"}},
-		Command: "#!/bin/bash\nset -euo pipefail\necho \"building ${GIT_REF}\"\n",
+		Command: Escape("#!/bin/bash\nset -euo pipefail\necho \"building ${GIT_REF}\"\n"),
 	}
 	orch := Job{
 		Description: "Orchestration job (managed by jobctl)<!-- Managed by Jenkins Job Builder -->",
