@@ -103,8 +103,8 @@ func TestRenderParses(t *testing.T) {
 				Choices []string `xml:"choices>a>string"`
 			} `xml:",any"`
 		} `xml:"properties>hudson.model.ParametersDefinitionProperty>parameterDefinitions"`
-		Days    int      `xml:"properties>jenkins.model.BuildDiscarderProperty>strategy>daysToKeep"`
-		Builds  int      `xml:"properties>jenkins.model.BuildDiscarderProperty>strategy>numToKeep"`
+		Days   int `xml:"properties>jenkins.model.BuildDiscarderProperty>strategy>daysToKeep"`
+		Builds int `xml:"properties>jenkins.model.BuildDiscarderProperty>strategy>numToKeep"`
 	}
 	for name, render := range map[string]func(Job) ([]byte, error){"freestyle": s.Freestyle, "pipeline": s.Pipeline} {
 		b, err := render(j)

@@ -13,8 +13,8 @@ import (
 // Write writes a job repository of n jobs into dir.
 func Write(dir string, n int) error {
 	files := map[string]string{
-		"jobctl.yaml":     "project: bench\ndefaults:\n  label: linux\n  keep: {days: 3, builds: 200}\n  timeout: 30m\n",
-		"lib/sh/log.sh":   "log_info() {\n  echo \"info: $*\"\n}\n",
+		"jobctl.yaml":         "project: bench\ndefaults:\n  label: linux\n  keep: {days: 3, builds: 200}\n  timeout: 30m\n",
+		"lib/sh/log.sh":       "log_info() {\n  echo \"info: $*\"\n}\n",
 		"lib/groovy/r.groovy": "def readReport(r, String name) {\n  copyArtifacts(projectName: r.fullProjectName, selector: specific(\"${r.number}\"), filter: 'report.json', target: \"reports/${name}\")\n  return readJSON(file: \"reports/${name}/report.json\")\n}\n",
 	}
 	workers := n / 2
