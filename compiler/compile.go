@@ -6,6 +6,7 @@
 package compiler
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -301,7 +302,7 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 		if !ok {
 			return d
 		}
-		x.Command, x.Artifacts = templates.Escape(cmd), workerArtifacts
+		x.Command, x.Artifacts = cmd, workerArtifacts
 		if _, declared := j.Param(ReportReturnURL); !declared {
 			x.Params = append(x.Params, templates.Param{Type: "string", Name: ReportReturnURL,
 				Description: "Set by callers that hold a promise: the URL the build's report.json is POSTed to when it ends. Leave empty otherwise."})
@@ -334,15 +335,38 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 	d.Deployed = jobs.DeployedName(j.Name, d.Version, d.Hash)
 
 	marker.Version, marker.Hash = d.Version, d.Hash
-	x.Description = jobs.Describe(j.Description, marker)
-	if d.XML, err = render(x); err != nil {
-		ps.Add("templates", 0, 0, "%v", err)
+	final := jobs.Describe(j.Description, marker)
+	if d.XML = withDescription(anonymous, x.Description, final); d.XML == nil {
+		x.Description = final
+		if d.XML, err = render(x); err != nil {
+			ps.Add("templates", 0, 0, "%v", err)
+		}
 	}
 	return d
 }
 
+// withDescription returns the job XML doc, rendered with the description
+// old, with the description new instead, or nil when old does not appear
+// exactly once as a description element (a template override may render
+// it otherwise; the caller then renders again). Escaped text never holds a
+// raw '<', so the element can only be the one the template wrote. It saves
+// rendering every definition twice.
+func withDescription(doc []byte, old, new string) []byte {
+	elem := func(s string) []byte { return []byte("<description>" + templates.EscapeXML(s) + "</description>") }
+	from := elem(old)
+	i := bytes.Index(doc, from)
+	if i < 0 || bytes.Index(doc[i+len(from):], from) >= 0 {
+		return nil
+	}
+	to := elem(new)
+	out := make([]byte, 0, len(doc)-len(from)+len(to))
+	out = append(out, doc[:i]...)
+	out = append(out, to...)
+	return append(out, doc[i+len(from):]...)
+}
+
 // workerCommand renders the wrapper script a worker's shell step runs.
-func (c *compilation) workerCommand(s *Source, ps *jobs.Problems) (string, bool) {
+func (c *compilation) workerCommand(s *Source, ps *jobs.Problems) (templates.Escaped, bool) {
 	j := s.Job
 	first, _, _ := strings.Cut(string(s.Body), "\n")
 	if !strings.HasPrefix(first, "#!") {
@@ -376,7 +400,7 @@ func (c *compilation) workerCommand(s *Source, ps *jobs.Problems) (string, bool)
 		}
 		w.Tools = append(w.Tools, tc)
 	}
-	cmd, err := templates.RenderWorkerScript(w)
+	cmd, err := templates.RenderWorkerCommand(w)
 	if err != nil {
 		ps.Add(j.File, 0, 0, "rendering the worker script: %v", err)
 		return "", false

@@ -78,3 +78,18 @@ func TestRunsBash(t *testing.T) {
 		}
 	}
 }
+
+func TestWithDescription(t *testing.T) {
+	doc := []byte("<a><description>old &amp; x</description><p><description>other</description></p></a>")
+	got := withDescription(doc, "old & x", "new <y>")
+	if want := "<a><description>new &lt;y&gt;</description><p><description>other</description></p></a>"; string(got) != want {
+		t.Errorf("withDescription = %q, want %q", got, want)
+	}
+	twice := []byte("<description>d</description><description>d</description>")
+	if got := withDescription(twice, "d", "e"); got != nil {
+		t.Errorf("an ambiguous description was replaced: %q", got)
+	}
+	if got := withDescription(doc, "absent", "e"); got != nil {
+		t.Errorf("a missing description was replaced: %q", got)
+	}
+}

@@ -95,6 +95,29 @@ var (
 // expanded), followed by the static wrapper (wrapper.sh). The same input
 // gives the same bytes.
 func RenderWorkerScript(w WorkerScript) (string, error) {
+	h, err := header(w)
+	if err != nil {
+		return "", err
+	}
+	return h + wrapperScript, nil
+}
+
+// escapedWrapper is wrapperScript escaped for XML, once per process.
+var escapedWrapper = Escape(wrapperScript)
+
+// RenderWorkerCommand is RenderWorkerScript escaped for XML, for a freestyle
+// job's shell step. Only the worker's own header is escaped per call: the
+// static wrapper, the bulk of every worker's definition, is escaped once.
+func RenderWorkerCommand(w WorkerScript) (Escaped, error) {
+	h, err := header(w)
+	if err != nil {
+		return "", err
+	}
+	return Escape(h) + escapedWrapper, nil
+}
+
+// header renders everything of a worker's script that precedes the static wrapper.
+func header(w WorkerScript) (string, error) {
 	if err := w.validate(); err != nil {
 		return "", err
 	}
@@ -128,7 +151,6 @@ func RenderWorkerScript(w WorkerScript) (string, error) {
 	heredoc(&b, "JOBCTL_BODY", w.Body)
 	heredoc(&b, "JOBCTL_LIB", w.Lib)
 	b.WriteString("\n")
-	b.WriteString(wrapperScript)
 	return b.String(), nil
 }
 

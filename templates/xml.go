@@ -158,24 +158,37 @@ type View struct {
 }
 
 // Freestyle renders a worker's freestyle job XML.
-func (s *Set) Freestyle(j Job) ([]byte, error) { return s.render(FreestyleFile, j) }
+func (s *Set) Freestyle(j Job) ([]byte, error) { return s.render(FreestyleFile, j, j.size()) }
 
 // Pipeline renders an orchestration's pipeline job XML.
-func (s *Set) Pipeline(j Job) ([]byte, error) { return s.render(PipelineFile, j) }
+func (s *Set) Pipeline(j Job) ([]byte, error) { return s.render(PipelineFile, j, j.size()) }
+
+// size estimates the rendered size of a job, so the output buffer is
+// allocated once instead of grown by doubling.
+func (j Job) size() int {
+	n := 3072 + len(j.Command) + len(j.Script)*11/10 + len(j.Description)*12/10
+	for _, p := range j.Params {
+		n += 256 + len(p.Description) + len(p.Default)
+		for _, c := range p.Choices {
+			n += 32 + len(c)
+		}
+	}
+	return n
+}
 
 // Folder renders the project folder's XML.
-func (s *Set) Folder(f Folder) ([]byte, error) { return s.render(FolderFile, f) }
+func (s *Set) Folder(f Folder) ([]byte, error) { return s.render(FolderFile, f, 4096) }
 
 // View renders the project view's XML; its jobs are listed sorted, as Jenkins keeps them.
 func (s *Set) View(v View) ([]byte, error) {
 	v.Jobs = append([]string(nil), v.Jobs...)
 	sort.Slice(v.Jobs, func(i, j int) bool { return strings.ToLower(v.Jobs[i]) < strings.ToLower(v.Jobs[j]) })
-	return s.render(ViewFile, v)
+	return s.render(ViewFile, v, 2048+64*len(v.Jobs))
 }
 
-func (s *Set) render(name string, data any) ([]byte, error) {
+func (s *Set) render(name string, data any, size int) ([]byte, error) {
 	var b bytes.Buffer
-	b.Grow(4096)
+	b.Grow(size)
 	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", name, err)
 	}
@@ -261,17 +274,22 @@ func EscapeXML(s string) string {
 func special(s string, i int, valid bool) bool {
 	c := s[i]
 	switch {
-	case c == '&' || c == '<' || c == '>' || c == '"':
-		return true
-	case c < 0x20:
-		return c != '\t' && c != '\n'
 	case c < 0x80:
-		return false
+		return asciiSpecial[c]
 	case !valid:
 		return true
 	}
 	return c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF)
 }
+
+// asciiSpecial marks the ASCII bytes EscapeXML rewrites.
+var asciiSpecial = func() (t [128]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = c != '\t' && c != '\n'
+	}
+	t['&'], t['<'], t['>'], t['"'] = true, true, true, true
+	return t
+}()
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -242,3 +242,18 @@ func elements(t *testing.T, b []byte) []string {
 	}
 	return out
 }
+
+func TestRenderWorkerCommandIsEscapedScript(t *testing.T) {
+	w := WorkerScript{Process: "p", Source: "jobs/p/run.sh", Body: []byte("#!/bin/bash\necho \"<&>\" ']]>'\n"), Lib: []byte("f() { :; }\n"), Required: []string{"A"}}
+	script, err := RenderWorkerScript(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := RenderWorkerCommand(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cmd) != EscapeXML(script) {
+		t.Errorf("RenderWorkerCommand differs from EscapeXML(RenderWorkerScript)")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/jobctl/jobctl/jobs"
@@ -21,7 +22,16 @@ const (
 	exitUsage = 2 // bad flags or arguments
 )
 
+// memoryLimit is the soft heap limit jobctl sets for itself unless
+// GOMEMLIMIT says otherwise: a build holds every definition in memory until
+// it is written, and the garbage of rendering them would otherwise double
+// the peak. The Go runtime caps the extra collection work it costs.
+const memoryLimit = 256 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
