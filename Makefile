@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 EXAMPLE := examples/modelshop
 
-.PHONY: all build demo test vet fmt-check unit example-workers fuzz bench bench-jjb clean
+.PHONY: all build demo test vet fmt-check unit example-workers example-locked fuzz bench bench-jjb clean
 
 all: build
 
@@ -19,8 +19,12 @@ demo: build
 	@echo "Definitions are in $(EXAMPLE)/build/jobs/; the manifest is $(EXAMPLE)/build/manifest.json"
 
 # The whole test suite, as CI runs it.
-test: vet fmt-check unit example-workers
+test: vet fmt-check unit example-workers example-locked
 	@echo "make test: all checks passed"
+
+# The example builds, and its committed jobctl.lock is up to date.
+example-locked: build
+	out=$$(mktemp -d) && $(BIN) build -C $(EXAMPLE) --locked --out $$out/build && rm -rf $$out
 
 vet:
 	$(GO) vet ./...

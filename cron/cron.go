@@ -22,6 +22,20 @@
 //   - An entry fires when minute, hour, day-of-month, month and day-of-week
 //     all match. Unlike Vixie cron, a restricted day-of-month and a restricted
 //     day-of-week must both match. A spec fires when any entry fires.
+//
+// Where this package knowingly differs from Jenkins:
+//
+//   - Jenkins ignores the rest of a line after an alias when the character
+//     right after the alias starts a valid token ("@daily 5", "@yearly5");
+//     Parse rejects such lines.
+//   - Jenkins drops the TZ= zone for alias lines (CronTab re-parses the
+//     expansion without it); Next applies it to every line.
+//   - TZ= names are checked against the system's time zone database rather
+//     than Java's list, so Java-only IDs such as PST or SystemV/EST5 are
+//     rejected.
+//   - A step so large that start+step overflows a Java int (as in
+//     59-59/2147483647) makes Jenkins' range loop wrap around and select
+//     stray values; here it selects only the start.
 package cron
 
 import (

@@ -15,6 +15,10 @@ const searchYears = 400
 // fields are hashed from hashKey (the job's full name, as Jenkins does). ok
 // is false if the spec never fires (e.g. Feb 30).
 //
+// The search covers 400 years, a full cycle of the Gregorian calendar, so
+// it finds rare dates such as a Monday February 29 that Jenkins' own
+// preview gives up on after two years.
+//
 // Like Jenkins, which checks every minute against the wall clock, Next skips
 // wall-clock times that a daylight-saving change leaves out and fires twice
 // at times that it repeats.
@@ -40,6 +44,9 @@ func (s *Spec) Next(t time.Time, hashKey string) (next time.Time, ok bool) {
 // exact while the UTC offset stays the same; a jump that would cross a zone
 // transition stops at the transition and looks again from there.
 func (sc *schedule) next(x, limit time.Time) (time.Time, bool) {
+	if !sc.possible() {
+		return time.Time{}, false
+	}
 	loc := x.Location()
 	for !x.After(limit) {
 		y, mo, d := x.Date()
@@ -53,12 +60,44 @@ func (sc *schedule) next(x, limit time.Time) (time.Time, bool) {
 			return x, true
 		}
 		nx := time.Unix(x.Unix()+(w.minutes()-cur.minutes())*60, 0).In(loc)
-		if _, end := x.ZoneBounds(); !end.IsZero() && end.Before(nx) {
-			nx = ceilMinute(end).In(loc)
+		switch _, end := x.ZoneBounds(); {
+		case end.IsZero(): // no transitions ahead
+		case end.After(x):
+			if end.Before(nx) {
+				nx = ceilMinute(end).In(loc)
+			}
+		default:
+			// Go can report a zone end that is not after x (seen on the
+			// last day of leap years beyond the zone's transition table).
+			// Move at most an hour and find any transition ourselves.
+			if hourLater := x.Add(time.Hour); hourLater.Before(nx) {
+				nx = hourLater
+			}
+			nx = firstOffsetChange(x, nx)
 		}
 		x = nx
 	}
 	return time.Time{}, false
+}
+
+// firstOffsetChange returns the first whole minute in (x, y] whose UTC
+// offset differs from x's, or y if there is none. It assumes at most one
+// transition between x and y.
+func firstOffsetChange(x, y time.Time) time.Time {
+	_, off := x.Zone()
+	if _, o := y.Zone(); o == off {
+		return y
+	}
+	lo, hi := x.Unix()/60, y.Unix()/60 // offset at lo is off, at hi it is not
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if _, o := time.Unix(mid*60, 0).In(x.Location()).Zone(); o == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi*60, 0).In(x.Location())
 }
 
 // ceilMinute rounds t up to a whole minute.
@@ -115,6 +154,17 @@ func (sc *schedule) nextWall(w wall) (wall, bool) {
 		}
 	}
 	return wall{}, false
+}
+
+// possible reports whether some month has one of the days of the month,
+// which rules out dates like February 30 without searching.
+func (sc *schedule) possible() bool {
+	for m := 1; m <= 12; m++ {
+		if sc.masks[fieldMonth]&(1<<m) != 0 && sc.masks[fieldDayOfMonth]&(1<<(daysIn(2000, m)+1)-1) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dayMatches reports whether month, day-of-month and day-of-week (wd,

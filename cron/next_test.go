@@ -81,6 +81,10 @@ func TestNext(t *testing.T) {
 		// overlap fires twice.
 		{name: "spring forward skips the gap", spec: "TZ=America/New_York\n30 2 * * *", from: time.Date(2026, 3, 7, 3, 0, 0, 0, newYork), want: time.Date(2026, 3, 9, 2, 30, 0, 0, newYork)},
 		{name: "spring forward hourly", spec: "TZ=America/New_York\n0 * * * *", from: time.Date(2026, 3, 8, 1, 0, 0, 0, newYork), want: time.Date(2026, 3, 8, 3, 0, 0, 0, newYork)},
+		{name: "rare date in a zone with daylight saving", spec: "TZ=America/New_York\n0 0 29 2 1", from: utc("2026-01-01T00:00:00Z"), want: time.Date(2044, 2, 29, 0, 0, 0, 0, newYork)},
+		// Beyond its transition table Go's ZoneBounds can report a zone
+		// end that does not advance (the last day of 2040 here).
+		{name: "end of a leap year far ahead", spec: "0 12 1 1 *", from: time.Date(2040, 12, 30, 18, 0, 0, 0, newYork), want: time.Date(2041, 1, 1, 12, 0, 0, 0, newYork)},
 		{name: "fall back fires again", spec: "TZ=America/New_York\n30 1 * * *", from: utc("2026-11-01T05:30:00Z"), want: utc("2026-11-01T06:30:00Z").In(newYork)},
 		{name: "fall back then next day", spec: "TZ=America/New_York\n30 1 * * *", from: utc("2026-11-01T06:30:00Z"), want: utc("2026-11-02T06:30:00Z").In(newYork)},
 

@@ -65,6 +65,7 @@ func TestParseValid(t *testing.T) {
 		{name: "leading zeros", spec: "01 002 * * *", want: []string{"min=1 hour=2 dom=1-31 mon=1-12 dow=0-6"}},
 		{name: "star step beyond range", spec: "*/60 * * * *", want: []string{"min=0 hour=0-23 dom=1-31 mon=1-12 dow=0-6"}},
 		{name: "range step beyond range", spec: "1-5/100 * * * *", want: []string{"min=1 hour=0-23 dom=1-31 mon=1-12 dow=0-6"}},
+		// Jenkins overflows here and selects stray minutes; see the package doc.
 		{name: "largest step", spec: "59-59/2147483647 * * * *", want: []string{"min=59 hour=0-23 dom=1-31 mon=1-12 dow=0-6"}},
 		{name: "tabs and padding", spec: "\t 1\t2 3  4 5 \r", want: []string{"min=1 hour=2 dom=3 mon=4 dow=5"}},
 		{name: "comments blank lines crlf", spec: "# nightly\r\n\r\n  # indented comment\n0 0 * * *\n\n", want: []string{"min=0 hour=0 dom=1-31 mon=1-12 dow=0-6"}},
@@ -228,5 +229,21 @@ func TestSyntaxErrorMessage(t *testing.T) {
 	_, err := Parse("0 0 * * *\n75 * * * *")
 	if got, want := err.Error(), "line 2, column 1: minute 75 is out of range 0-59"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestParseWithoutTimeZoneDatabase(t *testing.T) {
+	saved := haveTZData
+	t.Cleanup(func() { haveTZData = saved })
+	haveTZData = func() bool { return false }
+
+	_, err := Parse("TZ=Mars/Olympus\n* * * * *")
+	var got *SyntaxError
+	if !errors.As(err, &got) {
+		t.Fatalf("Parse error %v (%T) is not a *SyntaxError", err, err)
+	}
+	want := SyntaxError{Line: 1, Col: 4, Msg: `cannot load time zone "Mars/Olympus": no time zone database on this system (install tzdata or set ZONEINFO)`}
+	if diff := cmp.Diff(want, *got); diff != "" {
+		t.Errorf("error mismatch (-want +got):\n%s", diff)
 	}
 }
