@@ -222,17 +222,25 @@ func (r *Result) Write(out string) error {
 }
 
 // writeIfChanged writes data to path unless the file already holds it.
-// Files under jobs/ and maps/ are named by their content's hash and only
-// ever written whole (through a rename), so one of the same name and size
-// holds the same bytes and is not read back; other files are compared.
+//
+// Files under jobs/ and maps/ are named by their content's hash: a file of
+// the same name and size holds the same bytes and is kept without reading
+// it, and a new one is written in place, since no manifest refers to it
+// until the whole build is written (a crash can leave it short, and the
+// size check rewrites it next time). Other files are compared, and
+// replaced through a rename.
 func writeIfChanged(path, rel string, data []byte) error {
+	addressed := strings.HasPrefix(rel, "jobs/") || strings.HasPrefix(rel, "maps/")
 	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(data)) {
-		if strings.HasPrefix(rel, "jobs/") || strings.HasPrefix(rel, "maps/") {
+		if addressed {
 			return nil
 		}
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 			return nil
 		}
+	}
+	if addressed {
+		return os.WriteFile(path, data, 0o644)
 	}
 	return writeRename(path, data)
 }
