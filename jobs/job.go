@@ -352,6 +352,7 @@ func (d *decoder) body(j *Job, f map[string]field, root *yaml.Node) {
 	}
 }
 
+// keepOver reads a retention policy; fields it leaves out keep base's values.
 func (d *decoder) keepOver(n *yaml.Node, base Keep) Keep {
 	k := base
 	f := d.mapping(n, "keep", "days", "builds")

@@ -100,7 +100,7 @@ func ParseProject(file string, data []byte, ps *Problems) *Project {
 			p.Defaults.Label = d.label(x.val)
 		}
 		if x, ok := df["keep"]; ok {
-			p.Defaults.Keep = d.keep(x.val)
+			p.Defaults.Keep = d.keepOver(x.val, DefaultKeep)
 		}
 		if x, ok := df["timeout"]; ok {
 			p.Defaults.Timeout = d.timeout(x.val)
@@ -161,18 +161,6 @@ func (d *decoder) label(n *yaml.Node) string {
 		d.add(n, "label %q: %s", s, msg)
 	}
 	return s
-}
-
-func (d *decoder) keep(n *yaml.Node) Keep {
-	k := DefaultKeep
-	f := d.mapping(n, "keep", "days", "builds")
-	if x, ok := f["days"]; ok {
-		k.Days, _ = d.integer(x.val, "keep days", 0, 100000)
-	}
-	if x, ok := f["builds"]; ok {
-		k.Builds, _ = d.integer(x.val, "keep builds", 0, 1000000)
-	}
-	return k
 }
 
 // schedule reads a Jenkins cron spec and reports its syntax errors at the
