@@ -244,7 +244,7 @@ func TestExitCodes(t *testing.T) {
 		{"version", empty, []string{"version"}, 0, nil},
 		{"unknown flag", empty, []string{"build", "--nope"}, 2, []string{"unknown flag: --nope", "jobctl build --help"}},
 		{"extra argument", empty, []string{"build", "extra"}, 2, []string{"build takes no arguments"}},
-		{"unknown command", empty, []string{"bild"}, 2, []string{"unknown command"}},
+		{"unknown command", empty, []string{"bild"}, 2, []string{`unknown command "bild"; did you mean "build"?`}},
 		{"missing -C folder", empty, []string{"build", "-C", "/nonexistent/x"}, 2, []string{"-C /nonexistent/x: not a folder"}},
 		{"no jobctl.yaml", empty, []string{"build"}, 1, []string{"jobctl.yaml: not found in"}},
 		{"all input problems at once", bad, []string{"build"}, 1, []string{

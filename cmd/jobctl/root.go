@@ -36,6 +36,7 @@ and tested with.`,
 		}
 		return &usageError{cmd: "", err: fmt.Errorf("%s", msg)}
 	}
+	cmd.SuggestionsMinimumDistance = 2
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.Err)
 	cmd.PersistentFlags().StringVarP(&opts.Dir, "dir", "C", "", "run as if jobctl was started in `DIR` (the job repository)")
