@@ -190,6 +190,7 @@ func (c *compilation) resolve(ps *jobs.Problems) {
 		for _, p := range pf.Problems {
 			ps.Add(s.BodyFile, p.Pos.Line, p.Pos.Col, "%s", p.Msg)
 		}
+		checkHoistable(s.BodyFile, pf, s.Job.Timeout > 0, ps)
 		c.parsed[name] = pf
 		set := map[string]bool{}
 		for _, n := range c.checkRefs(s.BodyFile, pf.Refs, ps) {
@@ -310,11 +311,11 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 		render = c.tmpl.Freestyle
 	case jobs.Orchestration:
 		deployed := func(name string) string { return done[name].Deployed }
-		main := prepareGroovy(s.BodyFile, s.Body, c.parsed[j.Name], deployed, j.Timeout > 0, ps)
+		main := prepareGroovy(s.BodyFile, s.Body, c.parsed[j.Name], deployed, j.Timeout > 0)
 		var libs []*parsedGroovy
 		for _, li := range c.libsFor[j.Name] {
 			f := c.gvy.files[li]
-			libs = append(libs, prepareGroovy(f.Path, f.Data, c.gvy.parsed[li], deployed, false, ps))
+			libs = append(libs, prepareGroovy(f.Path, f.Data, c.gvy.parsed[li], deployed, false))
 		}
 		x.Script, d.LineMap = assemblePipeline(j, main, libs, j.Timeout)
 	}
@@ -369,10 +370,6 @@ func withDescription(doc []byte, old, new string) []byte {
 func (c *compilation) workerCommand(s *Source, ps *jobs.Problems) (templates.Escaped, bool) {
 	j := s.Job
 	first, _, _ := strings.Cut(string(s.Body), "\n")
-	if !strings.HasPrefix(first, "#!") {
-		ps.Add(s.BodyFile, 1, 1, "a worker body must start with a shebang line that names its interpreter, e.g. #!/usr/bin/env bash")
-		return "", false
-	}
 	w := templates.WorkerScript{
 		Process: j.Name,
 		Source:  s.BodyFile,

@@ -401,6 +401,24 @@ func TestReferenceProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "problems in files are reported before references are resolved",
+			edit: map[string]string{
+				"jobs/fetch/run.sh":       "echo no shebang\n",
+				"jobs/upload/main.groovy": "node { build 'fetch' }; def f() { 1 }\nbuild 'inspec'\n",
+			},
+			want: []string{
+				`jobs/fetch/run.sh:1:1: a worker body must start with a shebang line that names its interpreter, e.g. #!/usr/bin/env bash`,
+			},
+		},
+		{
+			name: "declaration sharing a line",
+			edit: map[string]string{"jobs/upload/main.groovy": "node { build 'fetch' }; def f() { 1 }\nbuild 'inspec'\n"},
+			want: []string{
+				`jobs/upload/main.groovy:1:1: put this declaration on lines of its own: jobctl moves it to the top of the generated script`,
+				`jobs/upload/main.groovy:2:7: unknown job "inspec"; did you mean "inspect"?`,
+			},
+		},
+		{
 			name: "binary body",
 			edit: map[string]string{"jobs/fetch/run.sh": "#!/bin/sh\necho \x00\n"},
 			want: []string{`jobs/fetch/run.sh:2: the line contains the control character U+0000 at byte 5, which Jenkins job XML cannot carry; is this a text file?`},

@@ -174,6 +174,10 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 		ps.Add(s.BodyFile, line, col, "%s", msg)
 		return nil
 	}
+	if j.Kind == jobs.Worker && !bytes.HasPrefix(body, []byte("#!")) {
+		ps.Add(s.BodyFile, 1, 1, "a worker body must start with a shebang line that names its interpreter, e.g. #!/usr/bin/env bash")
+		return nil
+	}
 	s.Body = body
 	return s
 }

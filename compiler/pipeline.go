@@ -113,22 +113,14 @@ func splitLines(b []byte) [][]byte {
 // prepareGroovy rewrites a file's references and classifies its lines.
 // hoistDecls moves method, class and @Field declarations above the timeout
 // block (Groovy does not allow them inside a closure).
-func prepareGroovy(path string, src []byte, pf *groovy.File, deployed func(string) string, hoistDecls bool, ps *jobs.Problems) *parsedGroovy {
+func prepareGroovy(path string, src []byte, pf *groovy.File, deployed func(string) string, hoistDecls bool) *parsedGroovy {
 	g := &parsedGroovy{path: path, src: src, file: pf}
 	g.lines = splitLines(rewrite(src, pf.Refs, deployed))
 	g.hoist = make([]bool, len(g.lines))
 	g.isImpt = make([]bool, len(g.lines))
 	for _, d := range pf.Decls {
-		if d.Kind != groovy.Import && !hoistDecls {
-			continue
-		}
-		if !d.OwnLines {
-			what := "this declaration"
-			if d.Kind == groovy.Import {
-				what = "this import"
-			}
-			ps.Add(path, d.StartLine, 1, "put %s on lines of its own: jobctl moves it to the top of the generated script", what)
-			continue
+		if d.Kind != groovy.Import && !hoistDecls || !d.OwnLines {
+			continue // checkHoistable reported declarations that share lines
 		}
 		for l := d.StartLine; l <= d.EndLine && l <= len(g.lines); l++ {
 			if d.Kind == groovy.Import {
@@ -139,6 +131,21 @@ func prepareGroovy(path string, src []byte, pf *groovy.File, deployed func(strin
 		}
 	}
 	return g
+}
+
+// checkHoistable reports the declarations prepareGroovy has to move but
+// cannot, because they share a line with other code.
+func checkHoistable(path string, pf *groovy.File, hoistDecls bool, ps *jobs.Problems) {
+	for _, d := range pf.Decls {
+		if d.OwnLines || d.Kind != groovy.Import && !hoistDecls {
+			continue
+		}
+		what := "this declaration"
+		if d.Kind == groovy.Import {
+			what = "this import"
+		}
+		ps.Add(path, d.StartLine, 1, "put %s on lines of its own: jobctl moves it to the top of the generated script", what)
+	}
 }
 
 // assemblePipeline writes an orchestration's final script: a header, the
