@@ -173,6 +173,10 @@ func TestBuildExample(t *testing.T) {
 	if r := runJobctl(t, dir, "build", "--locked"); r.code != 0 {
 		t.Errorf("--locked on an up-to-date lock: exit %d\n%s", r.code, r.stderr)
 	}
+	// From a folder inside the repository, jobctl finds jobctl.yaml upwards.
+	if r := runJobctl(t, filepath.Join(dir, "jobs", "inspect_model"), "build", "--locked"); r.code != 0 || !strings.Contains(r.stderr, "into "+filepath.Join(dir, "build")) {
+		t.Errorf("build from a subfolder: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 func TestLockedRefusesChanges(t *testing.T) {
