@@ -225,81 +225,23 @@ func (d *decoder) addAt(p Pos, format string, args ...any) {
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	if n != nil && n.Kind == yaml.AliasNode {
-		return nil
-	}
-	return n
-}
+func resolve(n *yaml.Node) *yaml.Node { return jobs.ResolveAlias(n) }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a boolean"
-		case "!!int":
-			return "an integer"
-		case "!!float":
-			return "a number"
-		}
-		return "a string"
-	}
-	return "an unknown node"
-}
+func kindName(n *yaml.Node) string { return jobs.KindName(n) }
 
 type field struct {
 	key, val *yaml.Node
 }
 
-// mapping checks that n is a mapping with only allowed keys (any keys when
+// entries checks that n is a mapping with only allowed keys (any keys when
 // allowed is empty) and returns its entries by key and in order.
 func (d *decoder) entries(n *yaml.Node, what string, allowed ...string) (map[string]field, []field) {
 	out := map[string]field{}
 	var order []field
-	n = resolve(n)
-	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
-		return out, nil
-	}
-	if n.Kind != yaml.MappingNode {
-		d.add(n, "%s must be a mapping, found %s", what, kindName(n))
-		return out, nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
-			d.add(k, "%s: keys must be plain strings", what)
-			continue
-		}
-		if k.Value == "<<" {
-			d.add(k, "%s: YAML merge keys (<<) are not supported; write the keys out", what)
-			continue
-		}
-		if prev, dup := out[k.Value]; dup {
-			d.add(k, "%s: duplicate key %q (first at line %d)", what, k.Value, prev.key.Line)
-			continue
-		}
-		if len(allowed) > 0 && !contains(allowed, k.Value) {
-			sorted := append([]string(nil), allowed...)
-			sort.Strings(sorted)
-			hint := jobs.DidYouMean(k.Value, allowed)
-			if hint == "" {
-				hint = "; expected one of: " + strings.Join(sorted, ", ")
-			}
-			d.add(k, "%s: unknown key %q%s", what, k.Value, hint)
-			continue
-		}
-		out[k.Value] = field{key: k, val: v}
-		order = append(order, field{key: k, val: v})
+	for _, e := range jobs.MappingEntries(n, what, allowed, d.add) {
+		f := field{key: e.Key, val: e.Val}
+		out[e.Key.Value] = f
+		order = append(order, f)
 	}
 	return out, order
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -68,129 +67,41 @@ func (d *decoder) add(n *yaml.Node, format string, args ...any) {
 	d.ps.Add(d.file, line, col, format, args...)
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a boolean"
-		case "!!int":
-			return "an integer"
-		case "!!float":
-			return "a number"
-		}
-		return "a string"
-	}
-	return "an unknown node"
-}
-
 // field is one entry of a mapping: its key node and value node.
 type field struct {
 	key, val *yaml.Node
 }
 
-// mapping checks that n is a mapping whose keys are all in allowed, and
-// returns its entries by key. Unknown and duplicate keys are reported.
+// mapping checks that n is a mapping whose keys are all in allowed (any
+// keys when allowed is nil), and returns its entries by key.
 // what names the mapping in messages ("job", "param MODEL_URL").
 func (d *decoder) mapping(n *yaml.Node, what string, allowed ...string) map[string]field {
 	out := map[string]field{}
-	if n == nil {
-		return out
-	}
-	n = d.resolve(n)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return out
-	}
-	if n.Kind != yaml.MappingNode {
-		d.add(n, "%s must be a mapping, found %s", what, kindName(n))
-		return out
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			d.add(k, "%s: keys must be plain strings", what)
-			continue
-		}
-		if k.Value == "<<" {
-			d.add(k, "%s: YAML merge keys (<<) are not supported; write the keys out", what)
-			continue
-		}
-		if prev, dup := out[k.Value]; dup {
-			d.add(k, "%s: duplicate key %q (first at line %d)", what, k.Value, prev.key.Line)
-			continue
-		}
-		if allowed != nil && !contains(allowed, k.Value) {
-			d.add(k, "%s: unknown key %q%s", what, k.Value, hintOrList(k.Value, allowed))
-			continue
-		}
-		out[k.Value] = field{key: k, val: v}
+	for _, e := range MappingEntries(n, what, allowed, d.add) {
+		out[e.Key.Value] = field{key: e.Key, val: e.Val}
 	}
 	return out
-}
-
-func hintOrList(s string, allowed []string) string {
-	if h := DidYouMean(s, allowed); h != "" {
-		return h
-	}
-	sorted := append([]string(nil), allowed...)
-	sort.Strings(sorted)
-	return "; expected one of: " + strings.Join(sorted, ", ")
 }
 
 // entries returns the key/value pairs of a mapping in document order,
 // reporting duplicates. Used where the keys are user-chosen names.
 func (d *decoder) entries(n *yaml.Node, what string) []field {
-	if n == nil {
-		return nil
-	}
-	n = d.resolve(n)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		d.add(n, "%s must be a mapping, found %s", what, kindName(n))
-		return nil
-	}
-	seen := map[string]int{}
 	var out []field
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
-			d.add(k, "%s: keys must be plain strings", what)
-			continue
-		}
-		if line, dup := seen[k.Value]; dup {
-			d.add(k, "%s: duplicate key %q (first at line %d)", what, k.Value, line)
-			continue
-		}
-		seen[k.Value] = k.Line
-		out = append(out, field{key: k, val: v})
+	for _, e := range MappingEntries(n, what, nil, d.add) {
+		out = append(out, field{key: e.Key, val: e.Val})
 	}
 	return out
 }
 
 // resolve follows an alias to the node it names.
-func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	return n
-}
+func (d *decoder) resolve(n *yaml.Node) *yaml.Node { return ResolveAlias(n) }
 
 // str reads a scalar as a string. Numbers and booleans are accepted as their
 // text (a description of "1.0" is still text); null, lists and mappings are not.
 func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	n = d.resolve(n)
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		d.add(n, "%s must be a string, found %s", what, kindName(n))
+		d.add(n, "%s must be a string, found %s", what, KindName(n))
 		return "", false
 	}
 	return n.Value, true
@@ -199,7 +110,7 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	n = d.resolve(n)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		d.add(n, "%s must be true or false, found %s", what, kindName(n))
+		d.add(n, "%s must be true or false, found %s", what, KindName(n))
 		return false, false
 	}
 	b, err := strconv.ParseBool(strings.ToLower(n.Value))
@@ -213,7 +124,7 @@ func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 func (d *decoder) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
 	n = d.resolve(n)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		d.add(n, "%s must be an integer, found %s", what, kindName(n))
+		d.add(n, "%s must be an integer, found %s", what, KindName(n))
 		return 0, false
 	}
 	v, err := strconv.ParseInt(n.Value, 0, 64)
@@ -227,7 +138,7 @@ func (d *decoder) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
 func (d *decoder) strList(n *yaml.Node, what string) ([]string, bool) {
 	n = d.resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		d.add(n, "%s must be a list, found %s", what, kindName(n))
+		d.add(n, "%s must be a list, found %s", what, KindName(n))
 		return nil, false
 	}
 	out := make([]string, 0, len(n.Content))
