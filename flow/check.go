@@ -68,6 +68,16 @@ func (d *decoder) check(e Expr, sc scope) Type {
 			}
 		}
 		return String
+	case *Map:
+		for _, f := range x.Fields {
+			d.check(f.Value, sc)
+		}
+		return Object
+	case *List:
+		for _, it := range x.Items {
+			d.check(it, sc)
+		}
+		return Array
 	}
 	return Any
 }

@@ -121,7 +121,7 @@ func (e *Binary) Eval(env Env) (Value, error) {
 }
 
 // Eval builds the string. Null interpolates as the empty string; numbers
-// as their shortest form (3, 2.5, 1e+21); objects and arrays are an error.
+// as FormatNumber writes them; objects and arrays are an error.
 func (e *Template) Eval(env Env) (Value, error) {
 	var b strings.Builder
 	for _, p := range e.Parts {
@@ -152,7 +152,7 @@ func Text(v Value) (string, error) {
 	case bool:
 		return strconv.FormatBool(x), nil
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
+		return FormatNumber(x), nil
 	case map[string]any:
 		return "", fmt.Errorf("cannot interpolate an object into a string")
 	case []any:
@@ -256,3 +256,29 @@ type EvalError struct {
 }
 
 func (e *EvalError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg) }
+
+// Eval builds the object; fields whose value is null are kept (as JSON null).
+func (e *Map) Eval(env Env) (Value, error) {
+	m := make(map[string]any, len(e.Fields))
+	for _, f := range e.Fields {
+		v, err := f.Value.Eval(env)
+		if err != nil {
+			return nil, err
+		}
+		m[f.Name] = normalize(v)
+	}
+	return m, nil
+}
+
+// Eval builds the array.
+func (e *List) Eval(env Env) (Value, error) {
+	out := make([]any, len(e.Items))
+	for i, it := range e.Items {
+		v, err := it.Eval(env)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = normalize(v)
+	}
+	return out, nil
+}

@@ -84,7 +84,7 @@ func TestEval(t *testing.T) {
 		{src: "!fetch.data.path", wantErr: "1:2: want a boolean, found a string"},
 		{src: "fetch.data.ok && fetch.data.size", wantErr: "1:18: want a boolean, found a number"},
 		{tpl: true, src: "${fetch.data.path} ${fetch.data.size} ${fetch.data.ratio} ${params.RUSH} [${skipped.data.x}] $${x}", want: "/tmp/m.stl 1024 2.5 true [] ${x}"},
-		{tpl: true, src: "${1e21} ${0.1} ${-0}", want: "1e+21 0.1 -0"},
+		{tpl: true, src: "${1e21} ${0.1} ${-0}", want: "1e+21 0.1 0"},
 		{tpl: true, src: "size=${fetch.data.bbox.size}", wantErr: "1:8: cannot interpolate an array into a string"},
 		{tpl: true, src: "${fetch.data.bbox}", wantErr: "1:3: cannot interpolate an object into a string"},
 	} {
@@ -201,5 +201,37 @@ func TestDefaultOutcome(t *testing.T) {
 				t.Errorf("DefaultOutcome = %q, %q; want %q, %q", status, reason, tc.wantStatus, tc.wantReason)
 			}
 		})
+	}
+}
+
+func TestFormatNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {3, "3"}, {-2.5, "-2.5"}, {1234567, "1234567"}, {1e20, "100000000000000000000"},
+		{1e21, "1e+21"}, {1.5e22, "1.5e+22"}, {0.000001, "0.000001"}, {1.5e-7, "1.5e-7"},
+		{0.30000000000000004, "0.30000000000000004"}, {123.456, "123.456"}, {-1e-300, "-1e-300"},
+	} {
+		if got := FormatNumber(tc.in); got != tc.want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	v := map[string]any{"b": []any{1, 2.5, nil, true}, "a": "q\"\\\n\x01\u2028é<&>", "c": map[string]any{}, "d": json.Number("1e3")}
+	want := `{"a":"q\"\\\n\u0001\u2028é<&>","b":[1,2.5,null,true],"c":{},"d":1000}`
+	if got := JSON(v); got != want {
+		t.Errorf("JSON = %s\nwant   %s", got, want)
+	}
+	if got := JSON("\xff"); got != "\"\ufffd\"" {
+		t.Errorf("invalid UTF-8: %q", got)
+	}
+	if got := ParamText(map[string]any{"x": 1}); got != `{"x":1}` {
+		t.Errorf("ParamText(object) = %s", got)
+	}
+	if got := ParamText(true); got != "true" {
+		t.Errorf("ParamText(true) = %s", got)
 	}
 }

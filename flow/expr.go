@@ -105,6 +105,19 @@ type Template struct {
 	Parts []Part
 }
 
+// Map is a YAML mapping used as a value: a JSON object whose fields are
+// expressions. Passed to a string param, it is sent as JSON text.
+type Map struct {
+	Pos    Pos
+	Fields []*Arg
+}
+
+// List is a YAML sequence used as a value: a JSON array of expressions.
+type List struct {
+	Pos   Pos
+	Items []Expr
+}
+
 // Part is one piece of a Template: literal text, or an expression when Expr
 // is not nil.
 type Part struct {
@@ -118,6 +131,8 @@ func (e *StepRef) Position() Pos  { return e.Pos }
 func (e *Unary) Position() Pos    { return e.Pos }
 func (e *Binary) Position() Pos   { return e.X.Position() }
 func (e *Template) Position() Pos { return e.Pos }
+func (e *Map) Position() Pos      { return e.Pos }
+func (e *List) Position() Pos     { return e.Pos }
 
 func (e *Lit) Type() Type      { return orAny(e.T) }
 func (e *ParamRef) Type() Type { return orAny(e.T) }
@@ -125,6 +140,8 @@ func (e *StepRef) Type() Type  { return orAny(e.T) }
 func (e *Unary) Type() Type    { return Boolean }
 func (e *Binary) Type() Type   { return Boolean }
 func (e *Template) Type() Type { return String }
+func (e *Map) Type() Type      { return Object }
+func (e *List) Type() Type     { return Array }
 
 func orAny(t Type) Type {
 	if t == "" {
@@ -149,6 +166,14 @@ func Walk(e Expr, fn func(Expr)) {
 	case *Template:
 		for _, p := range x.Parts {
 			Walk(p.Expr, fn)
+		}
+	case *Map:
+		for _, f := range x.Fields {
+			Walk(f.Value, fn)
+		}
+	case *List:
+		for _, it := range x.Items {
+			Walk(it, fn)
 		}
 	}
 }

@@ -452,7 +452,6 @@ report:
 				`jobs/p/flow.yaml:12:22: step fetch_model: cannot interpolate an object into a string; read one of its fields`,
 				`jobs/p/flow.yaml:13:17: step fetch_model: param RUSH of job fetch_model is a boolean, found a string`,
 				`jobs/p/flow.yaml:16:13: the when of phase c: ! needs a boolean, found a string`,
-				`jobs/p/flow.yaml:20:21: step price_model: param VOLUME of job price_model is a string, found an array; pass one of its fields`,
 				`jobs/p/flow.yaml:21:19: step price_model: param RUSH of job price_model is a boolean, found an integer`,
 				`jobs/p/flow.yaml:23:68: the when of phase d: cannot compare an object with an object`,
 				`jobs/p/flow.yaml:31:11: phase e: when must be a boolean expression, found a string`,
@@ -507,7 +506,7 @@ report:
 				`jobs/p/flow.yaml:24:20: step paint: choice "blue" of param COLOR is not a choice of param COLOR of job paint (red, green)`,
 				`jobs/p/flow.yaml:26:11: report status must be SUCCESS or FAILURE, found "SUCCES"`,
 				`jobs/p/flow.yaml:29:5: report data: job process_upload declares no output "prize"; did you mean "price"?`,
-				`jobs/p/flow.yaml:30:11: a value must be a string, a number, true, false, null or ${expression}, found a list`,
+				`jobs/p/flow.yaml:30:11: report data: output fits of job process_upload is a boolean, found an array`,
 			},
 		},
 		{

@@ -63,6 +63,9 @@ type Arg struct {
 	Pos   Pos // the key's position
 	Name  string
 	Value Expr
+	// ParamType is the type of the callee's param, for a param passed to
+	// a job; empty for report data, object fields and unknown params.
+	ParamType jobs.ParamType
 }
 
 // Report is how the flow builds its own report. Nil fields take their defaults.
@@ -495,6 +498,7 @@ func (d *decoder) checkStep(phase int, st *Step) {
 			d.add(f.key, "step %s: job %s has no param %q%s", label, st.Job, arg.Name, jobs.DidYouMean(arg.Name, names))
 			continue
 		}
+		arg.ParamType = p.Type
 		d.checkParam(label, st.Job, p, arg.Value, t)
 	}
 	if info.known {
@@ -561,9 +565,7 @@ func (d *decoder) checkParam(step, job string, p jobs.Param, e Expr, t Type) {
 			}
 		}
 	default:
-		if !t.scalar() {
-			d.addAt(at, "step %s: param %s of job %s is a string, found %s; pass one of its fields", step, p.Name, job, t.article())
-		}
+		// Objects and arrays are passed as their JSON text.
 	}
 }
 
@@ -662,10 +664,9 @@ func (d *decoder) value(n *yaml.Node, bare bool) Expr {
 	if n.Kind != yaml.ScalarNode {
 		if bare {
 			d.add(n, "when must be an expression, found %s", kindName(n))
-		} else {
-			d.add(n, "a value must be a string, a number, true, false, null or ${expression}, found %s", kindName(n))
+			return nil
 		}
-		return nil
+		return d.composite(n, 0)
 	}
 	p := pos(n)
 	switch n.Tag {
@@ -724,6 +725,49 @@ func (d *decoder) value(n *yaml.Node, bare bool) Expr {
 		return &Lit{Pos: p, Val: t.Parts[0].Text, T: String}
 	}
 	return t
+}
+
+// maxValueDepth bounds the nesting of mappings and sequences in a value.
+const maxValueDepth = 32
+
+// composite decodes a mapping as a Map and a sequence as a List, their
+// entries as values.
+func (d *decoder) composite(n *yaml.Node, depth int) Expr {
+	if depth >= maxValueDepth {
+		d.add(n, "the value is nested more than %d levels deep", maxValueDepth)
+		return nil
+	}
+	elem := func(c *yaml.Node) Expr {
+		if c = resolve(c); c != nil && (c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode) {
+			return d.composite(c, depth+1)
+		}
+		return d.value(c, false)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := &Map{Pos: pos(n)}
+		_, list := d.entries(n, "an object value")
+		for _, f := range list {
+			e := elem(f.val)
+			if e == nil {
+				e = &Lit{Pos: pos(f.val), T: Any} // reported; keeps the shape
+			}
+			m.Fields = append(m.Fields, &Arg{Pos: pos(f.key), Name: f.key.Value, Value: e})
+		}
+		return m
+	case yaml.SequenceNode:
+		l := &List{Pos: pos(n)}
+		for _, c := range n.Content {
+			e := elem(c)
+			if e == nil {
+				e = &Lit{Pos: pos(c), T: Any}
+			}
+			l.Items = append(l.Items, e)
+		}
+		return l
+	}
+	d.add(n, "a value must be a string, a number, true, false, null, ${expression}, a mapping or a list, found %s", kindName(n))
+	return nil
 }
 
 func (d *decoder) syntax(err error, at func(int) Pos) {
