@@ -162,8 +162,10 @@ cp "$models/cube.stl" "$tmp/s3/bucket/cube.stl"
 
 # Extra models made here: a binary STL (12 zero triangles), one whose header
 # starts with "solid" like some exporters write, a CRLF + upper-case copy of
-# the prism, a cube with one facet turned over, a truncated cube, an empty
-# file, a text file and one byte over the size limit.
+# the prism, a cube with one facet turned over, a cube with a zero-area
+# triangle (closed, and with the not_closed hole), a cube with a facet
+# twice, two triangles back to back, a truncated cube, an empty file, a text
+# file and one byte over the size limit.
 extra=$tmp/models
 mkdir -p "$extra"
 { head -c 80 /dev/zero; printf '\014\000\000\000'; head -c 600 /dev/zero; } >"$extra/binary.stl"
@@ -171,6 +173,21 @@ mkdir -p "$extra"
 sed 's/$/\r/' "$models/hex_prism.stl" | tr 'a-z' 'A-Z' >"$extra/PRISM_CRLF.STL"
 # lines 4-5 of cube.stl are the first facet's first two vertices: swap them
 awk 'NR == 4 { a = $0; next } NR == 5 { print; print a; next } { print }' "$models/cube.stl" >"$extra/flipped.stl"
+# lines 2-8 of cube.stl (and not_closed.stl) are the first facet,
+# a = (0 0 0), b = (0 20 0), c = (20 20 0): split it at m = (10 20 0), the
+# middle of b-c, into a-b-m and a-m-c, and close the gap along b-c with the
+# zero-area triangle m-b-c (still closed: every edge is used twice, in
+# opposite directions)
+split=$(printf '  facet normal 0 0 -1\n    outer loop\n      vertex %s\n      vertex %s\n      vertex %s\n    endloop\n  endfacet\n' \
+  '0 0 0' '0 20 0' '10 20 0' '0 0 0' '10 20 0' '20 20 0' '10 20 0' '0 20 0' '20 20 0')
+awk -v q="$split" 'NR == 2 { print q } NR >= 2 && NR <= 8 { next } { print }' "$models/cube.stl" >"$extra/degenerate.stl"
+awk -v q="$split" 'NR == 2 { print q } NR >= 2 && NR <= 8 { next } { print }' "$models/not_closed.stl" >"$extra/open_degenerate.stl"
+# the first facet twice: its 3 edges are used by 3 triangles
+awk 'NR >= 2 && NR <= 8 { f = f (NR > 2 ? "\n" : "") $0 } { print } NR == 8 { print f }' "$models/cube.stl" >"$extra/doubled.stl"
+printf 'solid flat\n' >"$extra/flat.stl"
+printf '  facet normal 0 0 0\n    outer loop\n      vertex %s\n      vertex %s\n      vertex %s\n    endloop\n  endfacet\n' \
+  '0 0 0' '10 0 0' '0 10 0' '0 0 0' '0 10 0' '10 0 0' >>"$extra/flat.stl"
+printf 'endsolid flat\n' >>"$extra/flat.stl"
 head -n 40 "$models/cube.stl" >"$extra/truncated.stl"
 printf 'solid nothing\nendsolid nothing\n' >"$extra/no_triangles.stl"
 : >"$extra/empty.stl"
@@ -328,21 +345,30 @@ suite() {
   # 1500000, surface 2 x (30000 + 15000 + 5000) = 100000.
   ok "inspect_model: cube" inspect_model MODEL_URL="$models/cube.stl" -- \
     triangles=12 volume_mm3=8000 surface_area_mm2=2400 closed=true \
-    bbox.min='[0, 0, 0]' bbox.max='[20, 20, 20]' bbox.size='[20, 20, 20]'
+    bbox.min='[0, 0, 0]' bbox.max='[20, 20, 20]' bbox.size='[20, 20, 20]' \
+    dimensions='{"x": 20, "y": 20, "z": 20}'
   ok "inspect_model: hexagonal prism" inspect_model MODEL_URL="$models/hex_prism.stl" -- \
-    triangles=20 volume_mm3=7794.229 surface_area_mm2=2319.615 \
-    bbox.min='[-10, -8.660254, 0]' bbox.max='[10, 8.660254, 30]' bbox.size='[20, 17.320508, 30]'
+    triangles=20 volume_mm3=7794.229 surface_area_mm2=2319.615 closed=true \
+    bbox.min='[-10, -8.660254, 0]' bbox.max='[10, 8.660254, 30]' bbox.size='[20, 17.320508, 30]' \
+    dimensions='{"x": 20, "y": 17.320508, "z": 30}'
   ok "inspect_model: too big box" inspect_model MODEL_URL="$models/too_big.stl" -- \
-    triangles=12 volume_mm3=1500000 surface_area_mm2=100000 bbox.size='[300, 100, 50]'
+    triangles=12 volume_mm3=1500000 surface_area_mm2=100000 bbox.size='[300, 100, 50]' \
+    dimensions='{"x": 300, "y": 100, "z": 50}'
   ok "inspect_model: CRLF, upper case" inspect_model MODEL_URL="$extra/PRISM_CRLF.STL" -- \
     triangles=20 volume_mm3=7794.229 surface_area_mm2=2319.615
   ok "inspect_model: over http" inspect_model MODEL_URL="$base/models/cube.stl" -- volume_mm3=8000
   bad "inspect_model: malformed" inspect_model MODEL_URL="$models/malformed.stl" -- \
     "malformed STL: malformed.stl line 26: expected 'vertex X Y Z' with 3 numbers, found 'vertex 20 20 2O'"
-  bad "inspect_model: not closed" inspect_model MODEL_URL="$models/not_closed.stl" -- \
-    "model is not closed: 3 open edges"
-  bad "inspect_model: a facet turned over" inspect_model MODEL_URL="$extra/flipped.stl" -- \
-    "model has inconsistently oriented triangles: 3 edges are traversed the same way by both their triangles"
+  # inspect_model only measures: a mesh that is not closed is no failure
+  # (check_mesh judges it). not_closed lacks one x = 0 facet (area 200).
+  ok "inspect_model: not closed" inspect_model MODEL_URL="$models/not_closed.stl" -- \
+    triangles=11 closed=false surface_area_mm2=2200 bbox.size='[20, 20, 20]' dimensions='{"x": 20, "y": 20, "z": 20}'
+  ok "inspect_model: a facet turned over" inspect_model MODEL_URL="$extra/flipped.stl" -- \
+    triangles=12 closed=false surface_area_mm2=2400 dimensions='{"x": 20, "y": 20, "z": 20}'
+  ok "inspect_model: a zero-area triangle" inspect_model MODEL_URL="$extra/degenerate.stl" -- \
+    triangles=14 closed=true volume_mm3=8000 surface_area_mm2=2400
+  ok "inspect_model: no enclosed volume" inspect_model MODEL_URL="$extra/flat.stl" -- \
+    triangles=2 closed=true volume_mm3=0 surface_area_mm2=100 dimensions='{"x": 10, "y": 10, "z": 0}'
   bad "inspect_model: truncated" inspect_model MODEL_URL="$extra/truncated.stl" -- \
     "malformed STL: truncated.stl: the file ends at line 40 inside a facet"
   bad "inspect_model: no triangles" inspect_model MODEL_URL="$extra/no_triangles.stl" -- \
@@ -350,6 +376,38 @@ suite() {
   bad "inspect_model: binary STL" inspect_model MODEL_URL="$extra/binary.stl" -- \
     "binary.stl is a binary STL; only ASCII STL is supported: export the model as ASCII STL"
   bad "inspect_model: not an STL" inspect_model MODEL_URL="$extra/hello.txt" -- "hello.txt is not an STL file"
+
+  # check_mesh: judges the mesh; writes its counts even when it fails.
+  ok "check_mesh: cube" check_mesh MODEL_URL="$models/cube.stl" -- \
+    printable=true triangles=12 open_edges=0 nonmanifold_edges=0 flipped_edges=0 degenerate_triangles=0 problems='[]'
+  ok "check_mesh: hexagonal prism" check_mesh MODEL_URL="$models/hex_prism.stl" -- \
+    printable=true triangles=20 open_edges=0 nonmanifold_edges=0 flipped_edges=0 degenerate_triangles=0 problems='[]'
+  ok "check_mesh: CRLF, upper case" check_mesh MODEL_URL="$extra/PRISM_CRLF.STL" -- printable=true triangles=20
+  ok "check_mesh: over http" check_mesh MODEL_URL="$base/models/cube.stl" -- printable=true problems='[]'
+  bad "check_mesh: not closed" check_mesh MODEL_URL="$models/not_closed.stl" -- \
+    "the mesh is not printable: 3 open edges" \
+    printable=false triangles=11 open_edges=3 nonmanifold_edges=0 flipped_edges=0 degenerate_triangles=0 \
+    problems='["3 open edges"]'
+  bad "check_mesh: a facet turned over" check_mesh MODEL_URL="$extra/flipped.stl" -- \
+    "the mesh is not printable: 3 flipped edges" \
+    printable=false open_edges=0 nonmanifold_edges=0 flipped_edges=3 degenerate_triangles=0 problems='["3 flipped edges"]'
+  bad "check_mesh: a zero-area triangle" check_mesh MODEL_URL="$extra/degenerate.stl" -- \
+    "the mesh is not printable: 1 degenerate triangle" \
+    printable=false triangles=14 open_edges=0 nonmanifold_edges=0 flipped_edges=0 degenerate_triangles=1 \
+    problems='["1 degenerate triangle"]'
+  bad "check_mesh: a facet twice" check_mesh MODEL_URL="$extra/doubled.stl" -- \
+    "the mesh is not printable: 3 non-manifold edges" \
+    printable=false triangles=13 open_edges=0 nonmanifold_edges=3 flipped_edges=0 problems='["3 non-manifold edges"]'
+  bad "check_mesh: every problem is named" check_mesh MODEL_URL="$extra/open_degenerate.stl" -- \
+    "the mesh is not printable: 3 open edges, 1 degenerate triangle" \
+    printable=false triangles=13 open_edges=3 degenerate_triangles=1 problems='["3 open edges", "1 degenerate triangle"]'
+  bad "check_mesh: no enclosed volume" check_mesh MODEL_URL="$extra/flat.stl" -- \
+    "the mesh is not printable: no enclosed volume" \
+    printable=false open_edges=0 flipped_edges=0 degenerate_triangles=0 problems='["no enclosed volume"]'
+  bad "check_mesh: malformed" check_mesh MODEL_URL="$models/malformed.stl" -- \
+    "malformed STL: malformed.stl line 26: expected 'vertex X Y Z' with 3 numbers, found 'vertex 20 20 2O'"
+  bad "check_mesh: binary STL" check_mesh MODEL_URL="$extra/binary.stl" -- \
+    "binary.stl is a binary STL; only ASCII STL is supported: export the model as ASCII STL"
 
   # check_printability
   ok "check_printability: cube on mk4" check_printability SIZE_X=20 SIZE_Y=20 SIZE_Z=20 PRINTER=mk4 -- \

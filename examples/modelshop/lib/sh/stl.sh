@@ -112,3 +112,58 @@ stl_load() {
   # On failure stl_triangles has printed the reason, with its line number.
   stl_triangles "$stl" "$name" >"$tris" || exit 1
 }
+
+# stl_edges TRIANGLES: check the mesh in the file TRIANGLES (as written by
+# stl_triangles) and print one line: "open nonmanifold flipped degenerate",
+# the counts of
+# - open edges: used by one triangle only (a hole in the surface);
+# - non-manifold edges: used by more than two triangles;
+# - flipped edges: shared by two triangles that traverse it in the same
+#   direction (one of them is turned over);
+# - degenerate triangles: zero area, i.e. two equal vertices or three
+#   collinear ones.
+# The mesh is closed when the first three are 0. An edge is keyed by its two
+# vertices' coordinate strings, which stl_triangles normalised so that equal
+# points are equal strings; zero-length edges (a triangle with two equal
+# vertices) are not edges. A triangle is degenerate when |(b-a) x (c-a)|, its
+# doubled area, is at most 1e-12 times the square of the model's bounding-box
+# diagonal: exactly zero for repeated vertices, and a margin for collinear
+# points whose decimal coordinates leave a rounding error (the diagonal makes
+# the threshold independent of the unit and the model's size).
+stl_edges() {
+  # The awk functions carry the stl_ prefix and are indented: see
+  # stl_triangles.
+  LC_ALL=C awk '
+    function stl_edge(p, r, k) {
+      if (p == r) return
+      if (p < r) { k = p "|" r; dir[k]++ } else { k = r "|" p; dir[k]-- }
+      uses[k]++
+    }
+    {
+      for (i = 1; i <= 9; i++) {
+        c = (i - 1) % 3
+        if (NR == 1 && i <= 3) { lo[c] = $i + 0; hi[c] = $i + 0 }
+        if ($i + 0 < lo[c]) lo[c] = $i + 0
+        if ($i + 0 > hi[c]) hi[c] = $i + 0
+      }
+      ux = $4 - $1; uy = $5 - $2; uz = $6 - $3
+      vx = $7 - $1; vy = $8 - $2; vz = $9 - $3
+      nx = uy * vz - uz * vy; ny = uz * vx - ux * vz; nz = ux * vy - uy * vx
+      area2[NR] = sqrt(nx * nx + ny * ny + nz * nz)
+      a = $1 " " $2 " " $3; b = $4 " " $5 " " $6; c = $7 " " $8 " " $9
+      stl_edge(a, b); stl_edge(b, c); stl_edge(c, a)
+    }
+    END {
+      open = nonmanifold = flipped = degenerate = 0
+      for (k in uses) {
+        if (uses[k] == 1) open++
+        else if (uses[k] > 2) nonmanifold++
+        else if (dir[k] != 0) flipped++
+      }
+      diag2 = 0
+      for (c = 0; c < 3; c++) diag2 += (hi[c] - lo[c]) * (hi[c] - lo[c])
+      for (t = 1; t <= NR; t++) if (area2[t] <= 1e-12 * diag2) degenerate++
+      printf "%d %d %d %d\n", open, nonmanifold, flipped, degenerate
+    }
+  ' "$1"
+}
