@@ -20,8 +20,9 @@ type decoder struct {
 	ps   *Problems
 }
 
-// parseYAML parses one YAML document. An empty document is an empty mapping.
-func parseYAML(file string, data []byte, ps *Problems) *yaml.Node {
+// ParseYAML parses one YAML document of file, reporting a syntax error at
+// its line. An empty document is an empty mapping; nil means a problem.
+func ParseYAML(file string, data []byte, ps *Problems) *yaml.Node {
 	if bytes.IndexByte(data, 0) >= 0 {
 		ps.Add(file, 0, 0, "the file contains a NUL byte; is it a text file?")
 		return nil

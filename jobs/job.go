@@ -229,7 +229,7 @@ func ParseJob(file, name string, data []byte, defaults Defaults, ps *Problems) *
 	if msg := checkName(name); msg != "" {
 		ps.Add(path.Dir(file), 0, 0, "job name %q (the folder's name): %s", name, msg)
 	}
-	root := parseYAML(file, data, ps)
+	root := ParseYAML(file, data, ps)
 	if root == nil {
 		return nil
 	}

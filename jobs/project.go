@@ -79,7 +79,7 @@ func ParseProject(file string, data []byte, ps *Problems) *Project {
 		Defaults: Defaults{Keep: DefaultKeep},
 		Prune:    Prune{OlderThan: DefaultPruneWindow},
 	}
-	root := parseYAML(file, data, ps)
+	root := ParseYAML(file, data, ps)
 	if root == nil {
 		return p
 	}
