@@ -28,6 +28,22 @@
 #   4. check the data the body left in $JOBCTL_REPORT_DATA;
 #   5. write $WORKSPACE/report.json and, if REPORT_RETURN_URL is set, POST it.
 #
+# What the body is given in its environment, besides its params:
+#
+#   JOBCTL_REPORT_DATA    a path (removed before every attempt): the body may
+#                         write the report's data there, one JSON object
+#                         (checked; at most 1 MiB)
+#   JOBCTL_REPORT_REASON  a path (removed before every attempt, like
+#                         JOBCTL_REPORT_DATA): a failing body may write a
+#                         one-line reason there. When the run fails because
+#                         the last attempt failed, the report's reason is
+#                         its first line, trimmed, at most 500 characters
+#                         (then "..."), instead of the default "exit status
+#                         N: <last output line>". It is ignored when the
+#                         attempt succeeds, and for failures that are not
+#                         the body's: timeouts, missing params, tool checks.
+#   JOBCTL_ATTEMPT        the attempt's number, from 1
+#
 # Needs bash >= 4.4 and, on the agent, only coreutils, awk and curl. Status is
 # handled explicitly: no set -e.
 
@@ -772,6 +788,23 @@ jobctl_exit_reason() {
 	JOBCTL_WHY+=${last:+: $last}
 }
 
+# jobctl_body_reason replaces JOBCTL_WHY with the reason the body wrote to
+# $JOBCTL_REPORT_REASON, if any: the first line of a regular file, trimmed,
+# at most 500 characters. A file that is missing, empty or blank on its
+# first line leaves the default reason.
+jobctl_body_reason() {
+	local f=$JOBCTL_REPORT_REASON line=''
+	[[ -f $f ]] || return 0
+	IFS= read -r -n 2048 line <"$f" 2>/dev/null
+	line=${line%$'\r'}
+	line=${line#"${line%%[![:space:]]*}"}
+	line=${line%"${line##*[![:space:]]}"}
+	[[ -n $line ]] || return 0
+	((${#line} > 500)) && line=${line:0:500}...
+	jobctl_log "the body failed (${JOBCTL_WHY%%: *}): reporting the reason it wrote to \$JOBCTL_REPORT_REASON"
+	JOBCTL_WHY=$line
+}
+
 # jobctl_run runs the attempts and ends the run.
 jobctl_run() {
 	local max=$((JOBCTL_RETRIES + 1)) n deadline=0 remaining=0 limit backoff pause
@@ -788,6 +821,7 @@ jobctl_run() {
 		fi
 		((n > 1)) && : >"$JOBCTL_LOG"
 		[[ -e $JOBCTL_REPORT_DATA || -L $JOBCTL_REPORT_DATA ]] && rm -f -- "$JOBCTL_REPORT_DATA"
+		[[ -e $JOBCTL_REPORT_REASON || -L $JOBCTL_REPORT_REASON ]] && rm -f -- "$JOBCTL_REPORT_REASON"
 		if ! jobctl_write_body; then
 			jobctl_finish FAILURE "could not write the body to $JOBCTL_DIR/body" 1
 		fi
@@ -805,6 +839,7 @@ jobctl_run() {
 		fi
 		jobctl_exit_reason "$JOBCTL_RC"
 		if ((n >= max)); then
+			jobctl_body_reason
 			jobctl_check_data lenient
 			jobctl_finish FAILURE "$JOBCTL_WHY" "$JOBCTL_RC"
 		fi
@@ -838,6 +873,7 @@ JOBCTL_TICK=$JOBCTL_DIR/tick
 JOBCTL_OUT=$JOBCTL_DIR/out
 JOBCTL_REPORT=$WORKSPACE/report.json
 export JOBCTL_REPORT_DATA="$WORKSPACE/.jobctl/data.json"
+export JOBCTL_REPORT_REASON="$WORKSPACE/.jobctl/reason"
 trap jobctl_on_exit EXIT
 jobctl_traps
 

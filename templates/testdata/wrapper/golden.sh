@@ -637,6 +637,18 @@ last+=" (check the shebang line of $JOBCTL_SOURCE: ${JOBCTL_BODY%%$'\n'*})"
 fi
 JOBCTL_WHY+=${last:+: $last}
 }
+jobctl_body_reason() {
+local f=$JOBCTL_REPORT_REASON line=''
+[[ -f $f ]] || return 0
+IFS= read -r -n 2048 line <"$f" 2>/dev/null
+line=${line%$'\r'}
+line=${line#"${line%%[![:space:]]*}"}
+line=${line%"${line##*[![:space:]]}"}
+[[ -n $line ]] || return 0
+((${#line} > 500)) && line=${line:0:500}...
+jobctl_log "the body failed (${JOBCTL_WHY%%: *}): reporting the reason it wrote to \$JOBCTL_REPORT_REASON"
+JOBCTL_WHY=$line
+}
 jobctl_run() {
 local max=$((JOBCTL_RETRIES + 1)) n deadline=0 remaining=0 limit backoff pause
 ((JOBCTL_TIMEOUT_MS > 0)) && deadline=$((JOBCTL_START_MS + JOBCTL_TIMEOUT_MS))
@@ -652,6 +664,7 @@ printf -v limit '%d.%03d' $((remaining / 1000)) $((remaining % 1000))
 fi
 ((n > 1)) && : >"$JOBCTL_LOG"
 [[ -e $JOBCTL_REPORT_DATA || -L $JOBCTL_REPORT_DATA ]] && rm -f -- "$JOBCTL_REPORT_DATA"
+[[ -e $JOBCTL_REPORT_REASON || -L $JOBCTL_REPORT_REASON ]] && rm -f -- "$JOBCTL_REPORT_REASON"
 if ! jobctl_write_body; then
 jobctl_finish FAILURE "could not write the body to $JOBCTL_DIR/body" 1
 fi
@@ -669,6 +682,7 @@ jobctl_clock
 fi
 jobctl_exit_reason "$JOBCTL_RC"
 if ((n >= max)); then
+jobctl_body_reason
 jobctl_check_data lenient
 jobctl_finish FAILURE "$JOBCTL_WHY" "$JOBCTL_RC"
 fi
@@ -698,6 +712,7 @@ JOBCTL_TICK=$JOBCTL_DIR/tick
 JOBCTL_OUT=$JOBCTL_DIR/out
 JOBCTL_REPORT=$WORKSPACE/report.json
 export JOBCTL_REPORT_DATA="$WORKSPACE/.jobctl/data.json"
+export JOBCTL_REPORT_REASON="$WORKSPACE/.jobctl/reason"
 trap jobctl_on_exit EXIT
 jobctl_traps
 if ! cd -- "$WORKSPACE" 2>/dev/null; then
