@@ -32,7 +32,7 @@ func BenchmarkCompile(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				res, err := Compile(repo, lock)
+				res, err := Compile(repo, lock, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jobctl/jobctl/flow"
 	"github.com/jobctl/jobctl/groovy"
 	"github.com/jobctl/jobctl/jobs"
 	"github.com/jobctl/jobctl/templates"
@@ -38,6 +39,10 @@ type Definition struct {
 	Plugins []jobs.Requirement
 	// LineMap maps a pipeline's script lines back to source lines.
 	LineMap *LineMap
+	// Script is an orchestration's pipeline script, as in the XML.
+	Script string
+	// Flow is a flow orchestration's checked flow; nil otherwise.
+	Flow *flow.Flow
 }
 
 // Name is the job's common name.
@@ -75,20 +80,42 @@ const workerArtifacts = "report.json"
 // report when the build ends, for callers that were handed a promise.
 const ReportReturnURL = "REPORT_RETURN_URL"
 
+// reportReturnParam is the REPORT_RETURN_URL param jobctl adds to workers
+// and flow orchestrations that do not declare it.
+var reportReturnParam = templates.Param{Type: "string", Name: ReportReturnURL,
+	Description: "Set by callers that hold a promise: the URL the build's report.json is POSTed to when it ends. Leave empty otherwise."}
+
+// Options change what Compile produces.
+type Options struct {
+	// Noop compiles workers that only report what mock cases prescribe
+	// (see Noop); nil compiles the real jobs.
+	Noop *Noop
+}
+
 // Compile compiles a loaded repository against a lock. It reports every
 // problem it finds in one *jobs.InputError and produces nothing then.
-func Compile(r *Repo, lock *jobs.Lock) (*Result, error) {
+func Compile(r *Repo, lock *jobs.Lock, opt Options) (*Result, error) {
 	tmpl, err := templates.Load(r.TemplatesDir)
 	if err != nil {
 		return nil, &jobs.InputError{Problems: []*jobs.Problem{{File: "templates", Msg: err.Error()}}}
 	}
 	var ps jobs.Problems
+	project := r.Project
+	if opt.Noop != nil {
+		// A copy: the folder, the markers and the view of a noop build
+		// never mix with the real jobs'.
+		cp := *r.Project
+		cp.Name += NoopProjectSuffix
+		project = &cp
+	}
 	c := &compilation{
-		repo:   r,
-		tmpl:   tmpl,
-		sh:     newShLib(r.LibSh, &ps),
-		gvy:    newGvyLib(r.LibGvy, &ps),
-		byName: map[string]*Source{},
+		repo:    r,
+		project: project,
+		tmpl:    tmpl,
+		sh:      newShLib(r.LibSh, &ps),
+		gvy:     newGvyLib(r.LibGvy, &ps),
+		byName:  map[string]*Source{},
+		noop:    opt.Noop,
 	}
 	for _, s := range r.Jobs {
 		c.byName[s.Job.Name] = s
@@ -101,7 +128,7 @@ func Compile(r *Repo, lock *jobs.Lock) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Project: r.Project, Lock: &jobs.Lock{}}
+	res := &Result{Project: project, Lock: &jobs.Lock{}}
 	done := map[string]*Definition{}
 	for _, level := range order {
 		defs := make([]*Definition, len(level))
@@ -121,14 +148,18 @@ func Compile(r *Repo, lock *jobs.Lock) (*Result, error) {
 			res.Lock.Set(d.Job.Name, d.Version, d.Hash)
 		}
 	}
-	if res.Folder, err = tmpl.Folder(templates.Folder{Description: folderDescription(r.Project.Name)}); err != nil {
+	folder := folderDescription(project.Name)
+	if opt.Noop != nil {
+		folder += " A noop build of " + r.Project.Name + " (jobctl build --noop): its workers only report what the mock cases prescribe."
+	}
+	if res.Folder, err = tmpl.Folder(templates.Folder{Description: folder}); err != nil {
 		return nil, err
 	}
 	latest := make([]string, len(res.Defs))
 	for i, d := range res.Defs {
 		latest[i] = d.Deployed
 	}
-	if res.View, err = tmpl.View(templates.View{Name: ViewName, Description: "The latest version of every job of " + r.Project.Name + ", as deployed by jobctl.", Jobs: latest}); err != nil {
+	if res.View, err = tmpl.View(templates.View{Name: ViewName, Description: "The latest version of every job of " + project.Name + ", as deployed by jobctl.", Jobs: latest}); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -142,18 +173,24 @@ func folderDescription(project string) string {
 }
 
 type compilation struct {
-	repo   *Repo
-	tmpl   *templates.Set
-	sh     *shLib
-	gvy    *gvyLib
-	byName map[string]*Source
-	names  []string
+	repo *Repo
+	// project is the project compiled into: the repository's, or its
+	// noop copy.
+	project *jobs.Project
+	tmpl    *templates.Set
+	sh      *shLib
+	gvy     *gvyLib
+	byName  map[string]*Source
+	names   []string
 
 	// For orchestrations: the parsed main script, the lib files it uses and
 	// the common names it calls.
 	parsed  map[string]*groovy.File
 	libsFor map[string][]int
 	calls   map[string][]string
+	// flows holds the checked flow of each flow orchestration.
+	flows map[string]*flow.Flow
+	noop  *Noop
 }
 
 // resolve parses every orchestration, checks each job it names exists and
@@ -169,9 +206,16 @@ func (c *compilation) resolve(ps *jobs.Problems) {
 		libCalls[i] = c.checkRefs(c.gvy.files[i].Path, pf.Refs, ps)
 	}
 
+	c.flows = map[string]*flow.Flow{}
 	var orch []*Source
 	for _, name := range c.names {
-		if s := c.byName[name]; s.Job.Kind == jobs.Orchestration {
+		s := c.byName[name]
+		switch {
+		case s.Flow != nil:
+			f := flow.Parse(s.BodyFile, s.Flow, s.Job, c.callee, c.names, ps)
+			c.flows[name] = f
+			c.calls[name] = f.Calls()
+		case s.Job.Kind == jobs.Orchestration:
 			orch = append(orch, s)
 		}
 	}
@@ -208,6 +252,16 @@ func (c *compilation) resolve(ps *jobs.Problems) {
 		}
 		sort.Strings(c.calls[name])
 	}
+}
+
+// callee tells the flow checker what it needs to know about a job.
+func (c *compilation) callee(name string) (flow.Callee, bool) {
+	s, ok := c.byName[name]
+	if !ok {
+		return flow.Callee{}, false
+	}
+	j := s.Job
+	return flow.Callee{Name: j.Name, Kind: j.Kind, Params: j.Params, Outputs: j.Outputs}, true
 }
 
 // checkRefs reports references to jobs that do not exist and returns the
@@ -299,29 +353,50 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 	render := c.tmpl.Pipeline
 	switch j.Kind {
 	case jobs.Worker:
-		cmd, ok := c.workerCommand(s, ps)
+		var cmd templates.Escaped
+		var ok bool
+		if c.noop != nil {
+			cmd, ok = c.noopWorkerCommand(s, ps)
+		} else {
+			cmd, ok = c.workerCommand(s, ps)
+		}
 		if !ok {
 			return d
 		}
 		x.Command, x.Artifacts = cmd, workerArtifacts
 		if _, declared := j.Param(ReportReturnURL); !declared {
-			x.Params = append(x.Params, templates.Param{Type: "string", Name: ReportReturnURL,
-				Description: "Set by callers that hold a promise: the URL the build's report.json is POSTed to when it ends. Leave empty otherwise."})
+			x.Params = append(x.Params, reportReturnParam)
+		}
+		if c.noop != nil {
+			x.Params = append(x.Params, noopCaseParam, noopCallParam)
 		}
 		render = c.tmpl.Freestyle
 	case jobs.Orchestration:
 		deployed := func(name string) string { return done[name].Deployed }
+		if f := c.flows[j.Name]; f != nil {
+			d.Flow = f
+			params := func(name string) []jobs.Param { return c.byName[name].Job.Params }
+			x.Script, d.LineMap = flowScript(j, f, deployed, params, j.Label, j.Timeout, c.noop != nil)
+			if _, declared := j.Param(ReportReturnURL); !declared {
+				x.Params = append(x.Params, reportReturnParam)
+			}
+			break
+		}
 		main := prepareGroovy(s.BodyFile, s.Body, c.parsed[j.Name], deployed, j.Timeout > 0)
 		var libs []*parsedGroovy
 		for _, li := range c.libsFor[j.Name] {
 			f := c.gvy.files[li]
 			libs = append(libs, prepareGroovy(f.Path, f.Data, c.gvy.parsed[li], deployed, false))
 		}
-		x.Script, d.LineMap = assemblePipeline(j, main, libs, j.Timeout)
+		x.Script, d.LineMap = assemblePipeline(j, main, libs, j.Timeout, c.noop != nil)
 	}
-	d.Plugins = plugins(j, len(d.Calls) > 0)
+	if c.noop != nil && j.Kind == jobs.Orchestration {
+		x.Params = append(x.Params, noopCaseParam)
+	}
+	d.Script = x.Script
+	d.Plugins = plugins(j, len(d.Calls) > 0, d.Flow != nil)
 
-	marker := jobs.Marker{Project: c.repo.Project.Name, Name: j.Name, Kind: j.Kind, Calls: d.CallsDeployed}
+	marker := jobs.Marker{Project: c.project.Name, Name: j.Name, Kind: j.Kind, Calls: d.CallsDeployed}
 	x.Description = jobs.Describe(j.Description, marker)
 	anonymous, err := render(x)
 	if err != nil {
@@ -436,7 +511,7 @@ func xmlParams(ps []jobs.Param) []templates.Param {
 
 // plugins returns the plugins a job needs: those jobctl's own XML needs and
 // those the job declares, sorted by name. A declared constraint wins.
-func plugins(j *jobs.Job, calls bool) []jobs.Requirement {
+func plugins(j *jobs.Job, calls, isFlow bool) []jobs.Requirement {
 	req := map[string]jobs.Requirement{}
 	implicit := func(name string) { req[name] = jobs.Requirement{Name: name, Constraint: ">= 0"} }
 	if j.Kind == jobs.Orchestration {
@@ -448,6 +523,16 @@ func plugins(j *jobs.Job, calls bool) []jobs.Requirement {
 		if j.Timeout > 0 {
 			implicit("workflow-basic-steps")
 		}
+	}
+	if isFlow {
+		// The steps generated flow code uses: stage; node and sh;
+		// readFile, writeFile, archiveArtifacts, withEnv, timeout;
+		// copyArtifacts.
+		for _, name := range []string{"pipeline-stage-step", "workflow-durable-task-step", "workflow-basic-steps", "copyartifact"} {
+			implicit(name)
+		}
+		// readJSON with returnPojo: true (plain maps, real nulls).
+		req["pipeline-utility-steps"] = jobs.Requirement{Name: "pipeline-utility-steps", Constraint: ">= 2.9.0"}
 	}
 	for _, p := range j.Requires.Plugins {
 		req[p.Name] = p

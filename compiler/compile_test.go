@@ -73,7 +73,7 @@ func compileDir(t testing.TB, dir string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Compile(repo, lock)
+	res, err := Compile(repo, lock, Options{})
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -94,7 +94,7 @@ func compileErr(t *testing.T, files map[string]string) []string {
 	writeRepo(t, dir, files, false)
 	repo, err := Load(dir)
 	if err == nil {
-		_, err = Compile(repo, &jobs.Lock{})
+		_, err = Compile(repo, &jobs.Lock{}, Options{})
 	}
 	if err == nil {
 		t.Fatal("compiled without problems")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/jobctl/jobctl/jobs"
 )
 
@@ -32,6 +34,9 @@ type Source struct {
 	// BodyFile is the body's path relative to the root; Body its contents.
 	BodyFile string
 	Body     []byte
+	// Flow is a flow orchestration's flow, as YAML (from flow.yaml, or
+	// inline in job.yaml, then BodyFile is job.yaml and Body is nil).
+	Flow *yaml.Node
 }
 
 // LibFile is one lib/sh or lib/groovy file.
@@ -136,19 +141,26 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 		s.BodyFile = j.Script
 	case j.Kind == jobs.Orchestration && j.Pipeline != "":
 		s.BodyFile = j.Pipeline
-	case j.Kind == jobs.Orchestration && (j.FlowFile != "" || j.FlowNode != nil):
-		ps.Add(file, j.BodyLine, j.BodyCol, "flow orchestrations are not supported by this version of jobctl yet; write the orchestration as main.groovy")
-		return nil
+	case j.Kind == jobs.Orchestration && j.FlowNode != nil:
+		s.BodyFile, s.Flow = file, j.FlowNode
+		return s
+	case j.Kind == jobs.Orchestration && j.FlowFile != "":
+		s.BodyFile = j.FlowFile
 	case j.Kind == jobs.Orchestration:
 		dir := path.Dir(file)
-		if exists(root, dir+"/main.groovy") {
+		groovy, flow := exists(root, dir+"/main.groovy"), exists(root, dir+"/flow.yaml")
+		switch {
+		case groovy && flow:
+			ps.Add(file, 0, 0, "%s has both main.groovy and flow.yaml: name the body with pipeline: main.groovy or flow: flow.yaml", dir)
+			return nil
+		case groovy:
 			s.BodyFile = dir + "/main.groovy"
 			j.Pipeline = s.BodyFile
-		} else if exists(root, dir+"/flow.yaml") {
-			ps.Add(dir+"/flow.yaml", 0, 0, "flow orchestrations are not supported by this version of jobctl yet; write the orchestration as main.groovy")
-			return nil
-		} else {
-			ps.Add(file, 0, 0, "an orchestration needs a body: add main.groovy next to job.yaml, or name one with pipeline:")
+		case flow:
+			s.BodyFile = dir + "/flow.yaml"
+			j.FlowFile = s.BodyFile
+		default:
+			ps.Add(file, 0, 0, "an orchestration needs a body: add flow.yaml or main.groovy next to job.yaml, or name one with flow: or pipeline:")
 			return nil
 		}
 	default:
@@ -158,7 +170,10 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 	switch {
 	case os.IsNotExist(err):
 		what := "script"
-		if j.Kind == jobs.Orchestration {
+		switch {
+		case j.FlowFile != "":
+			what = "flow"
+		case j.Kind == jobs.Orchestration:
 			what = "pipeline"
 		}
 		ps.Add(file, j.BodyLine, j.BodyCol, "%s %s does not exist; create it or name the right file with %s:", what, s.BodyFile, what)
@@ -179,6 +194,11 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 		return nil
 	}
 	s.Body = body
+	if j.FlowFile != "" {
+		if s.Flow = jobs.ParseYAML(s.BodyFile, body, ps); s.Flow == nil {
+			return nil
+		}
+	}
 	return s
 }
 

@@ -308,6 +308,15 @@ func checkReplaceable(out string) error {
 	if err != nil {
 		return fmt.Errorf("output folder %s: %w", out, err)
 	}
+	// The default folder of a noop build is inside the real build's: it
+	// is its own build, which this one leaves alone.
+	kept := entries[:0]
+	for _, e := range entries {
+		if !(e.Name() == NoopOut && e.IsDir()) {
+			kept = append(kept, e)
+		}
+	}
+	entries = kept
 	if len(entries) == 0 {
 		return nil
 	}
