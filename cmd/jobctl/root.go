@@ -45,6 +45,7 @@ and tested with.`,
 	})
 	cmd.AddCommand(
 		newBuildCmd(io, opts),
+		newTestCmd(io, opts),
 		newVersionCmd(io),
 	)
 	for _, c := range cmd.Commands() {
