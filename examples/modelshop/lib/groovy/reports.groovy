@@ -4,10 +4,10 @@
 
 // readReport returns the report of a finished worker build, r being what
 // `build job: ..., propagate: false` returned. It is copied to
-// reports/<step>/report.json in the workspace. A build that left no report
-// (it never started, or lost its agent) gets one that says so.
+// reports/<step>/<build number>/report.json in the workspace. A build that
+// left no report (it never started, or lost its agent) gets one that says so.
 def readReport(r, String step) {
-  def dir = 'reports/' + step
+  def dir = 'reports/' + step + '/' + r.number
   copyArtifacts(projectName: r.fullProjectName, selector: specific("${r.number}"),
       filter: 'report.json', target: dir, optional: true)
   if (!fileExists(dir + '/report.json')) {
