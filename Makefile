@@ -5,26 +5,38 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 EXAMPLE := examples/modelshop
 
-.PHONY: all build demo test vet fmt-check unit example-workers example-locked fuzz bench bench-jjb clean
+.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-cases bench-jjb clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/jobctl
 
-# The quickstart: compile the example repository and show what was built.
+# The quickstart: compile the example repository, then run its
+# orchestrations' test cases offline (flows also through their generated
+# Groovy) and show one case's report.
 demo: build
 	$(BIN) build -C $(EXAMPLE) --out $(EXAMPLE)/build
+	@echo
+	$(BIN) test -C $(EXAMPLE) --groovy
+	@echo
+	@echo "The report of mocks/process_upload/success.yaml (its trace: $(EXAMPLE)/mocks/process_upload/success.trace.yaml):"
+	@sed -n '/^outcome:/,$$p' $(EXAMPLE)/mocks/process_upload/success.trace.yaml
 	@echo
 	@echo "Definitions are in $(EXAMPLE)/build/jobs/; the manifest is $(EXAMPLE)/build/manifest.json"
 
 # The whole test suite, as CI runs it.
-test: vet fmt-check unit example-workers example-locked
+test: vet fmt-check unit example-workers example-locked example-cases
 	@echo "make test: all checks passed"
 
 # The example builds, and its committed jobctl.lock is up to date.
 example-locked: build
 	out=$$(mktemp -d) && $(BIN) build -C $(EXAMPLE) --locked --out $$out/build && rm -rf $$out
+
+# The example's orchestration cases pass, flows in the interpreter and
+# through their generated Groovy alike.
+example-cases: build
+	$(BIN) test -C $(EXAMPLE) --groovy --junit $$(mktemp -d)/junit.xml
 
 vet:
 	$(GO) vet ./...
@@ -47,10 +59,16 @@ fuzz:
 	$(GO) test ./groovy -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./cron -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./templates -run='^$$' -fuzz=FuzzRenderWorkerScript -fuzztime=$(FUZZTIME)
+	$(GO) test ./flow -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./mocks -run='^$$' -fuzz=FuzzParseCase -fuzztime=$(FUZZTIME)
 
 # Compile benchmarks (1,000 and 10,000 generated jobs).
 bench:
 	$(GO) test ./compiler -run='^$$' -bench=BenchmarkCompile -benchmem -benchtime=3x
+
+# jobctl test: 1,000 flow cases, and 100 raw Groovy cases in one JVM.
+bench-cases:
+	$(GO) test ./mocks -run='^$$' -bench=Cases -benchmem -benchtime=3x
 
 # jobctl build against `jenkins-jobs test` on the same generated jobs.
 bench-jjb: build

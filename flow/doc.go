@@ -3,8 +3,8 @@
 // calling one job with params built from typed expressions. Parse decodes
 // a flow, checks every expression against the orchestration's params and
 // the called jobs' declared params and outputs, and returns the plan
-// (Flow: phases of steps, and the report); Expr.Eval evaluates expressions
-// for an interpreter.
+// (Flow: phases of steps, and the report); Run interprets it over an
+// Executor that runs the jobs.
 //
 // # Format
 //
@@ -40,12 +40,20 @@
 //
 // # Values
 //
-// A param value, a report field and a data entry is a YAML scalar:
+// A param value, a report field and a data entry is a YAML value:
 //   - true/false, numbers and null are literals of their type;
 //   - a plain (unquoted) scalar that is exactly one ${expr} is that
 //     expression, with its type (RUSH: ${params.RUSH} is a boolean);
 //   - any other string is text with ${expr} interpolations, of type string
-//     ("${x}" quoted is a string); $${ writes a literal ${.
+//     ("${x}" quoted is a string); $${ writes a literal ${;
+//   - a mapping is an object and a sequence an array, whose entries are
+//     values in turn (at most 32 levels deep).
+//
+// A job's params are text. A string, choice or password param given a
+// number gets its text (see FormatNumber), given a boolean "true" or
+// "false", given an object or array its canonical JSON (see JSON): that is
+// how an orchestration hands a worker a structured document, escaped
+// correctly whatever the data holds.
 //
 // when: is a bare expression (no ${ }), or exactly one ${expr}; it must be
 // a boolean.
@@ -87,9 +95,8 @@
 // type mismatches in operators; interpolating an object or an array; a
 // status compared with a string no step reports; params the callee does
 // not declare (with did-you-mean), required params not passed, a boolean
-// param given anything but a boolean, a string, choice or password param
-// given an object or array, a choice param given a literal not in its
-// choices, null given to a required param; a report status that is not a
+// param given anything but a boolean, a choice param given an object or
+// array or a literal not in its choices, null given to a required param; a report status that is not a
 // string, or a literal other than SUCCESS and FAILURE; report data not
 // declared in the orchestration's outputs, of the wrong type (an integer
 // fits a number output, not the other way round), or missing a required
@@ -97,28 +104,50 @@
 //
 // # Semantics
 //
+// Run interprets a flow; the Groovy jobctl generates from it behaves the
+// same, and jobctl test --groovy checks that on every case.
+//
+// Params arrive as Jenkins passes them: a param not given takes its
+// default, else false (boolean) or "". A required param that is empty
+// fails the flow before anything runs, with the reason "required param X
+// is empty" (or "required params X, Y are empty") and empty report data.
+//
 // Phases run in order; all steps of a phase are started together and the
-// phase ends when all of them have ended. A phase whose when is false is
-// skipped: its steps do not run and read as status SKIPPED, reason "" and
-// null data (every data path reads null). A step fails when its last
-// attempt (1 + retry) ends other than SUCCESS. A failed step that is not
+// phase ends when all of them have ended. A phase whose when is false or
+// null is skipped: its steps do not run and read as status SKIPPED,
+// reason "" and null data (every data path reads null). A step first
+// evaluates its params, then calls its job up to 1+retry times, stopping
+// at the first SUCCESS; its report is its last attempt's. A step fails
+// when that report's status is not SUCCESS. A failed step that is not
 // allowed to fail fails the flow: the rest of its phase still ends, later
 // phases are skipped (their steps read as SKIPPED too) and the report is
-// still built, so it can say what went wrong.
+// still built, so it can say what went wrong. A job that leaves no report
+// reads as its build's result, with the reason "<job> ended <result>
+// without a report".
 //
-// The report's default status and reason are Flow.DefaultOutcome: FAILURE
-// naming the first failed step that was not allowed to fail, else SUCCESS.
-// An explicit status must evaluate to SUCCESS or FAILURE. Params are passed
-// to jobs as text (Text); a boolean param as true or false.
+// An expression that cannot be evaluated at run time (a data field of
+// type any that holds a string where a boolean is needed, say) is an
+// error of the flow: the step or phase it belongs to does not run, later
+// phases are skipped, and the report is FAILURE with the reason
+// "<file>:<line>:<col>: <message>".
+//
+// The report's status and reason, when the flow does not write them, are
+// Flow.DefaultOutcome: FAILURE naming the first failed step that was not
+// allowed to fail ("step fit (check_printability) failed: <its reason>"),
+// else SUCCESS and "". An explicit status must evaluate to SUCCESS or
+// FAILURE. A reason left out is the default reason when the status is the
+// default status, else "". Data entries whose value is null are left out.
+// An evaluation error in the report makes it FAILURE with that error as
+// the reason, and empties the data when the error is in the data.
 //
 // Null: null equals only null; in !, && and || (and so in when) null
 // counts as false; an ordering (< <= > >=) with a null side is false;
-// interpolating null writes nothing; a param whose value is null is not passed, so the callee's
-// default applies.
+// interpolating null writes nothing; a param whose value is null is not
+// passed, so the callee's default applies.
 //
 // Numbers are float64 at run time, as in JSON; integer is a static type
-// only (an integer literal or an output declared integer). Interpolation
-// writes a number in its shortest form (3, 2.5, 1e+21).
+// only (an integer literal or an output declared integer). Numbers are
+// written as FormatNumber does, like JavaScript: 3, 2.5, 1234567, 1e+21.
 //
 // Not in the language: arithmetic, array indexing, function calls, string
 // concatenation outside interpolation.

@@ -130,8 +130,7 @@ outcome:
     f: 2.5
     "n": 8000
     o:
-      a:
-        - 1
+      a: [1]
       z: 1
 `
 	if got := string(tr.Golden("mocks/j/c.yaml")); got != want {

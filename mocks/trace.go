@@ -84,14 +84,39 @@ func (t *Trace) Golden(caseFile string) []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# The recorded trace of %s, checked by jobctl test.\n# Refresh it with: jobctl test --update\n", caseFile)
+	var n yaml.Node
+	if err := n.Encode(doc); err != nil {
+		// Only strings, numbers, booleans, maps and slices reach here.
+		panic(fmt.Sprintf("encoding a trace: %v", err))
+	}
+	flowScalarLists(&n)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		// Only strings, numbers, booleans, maps and slices reach here.
+	if err := enc.Encode(&n); err != nil {
 		panic(fmt.Sprintf("encoding a trace: %v", err))
 	}
 	enc.Close()
 	return b.Bytes()
+}
+
+// flowScalarLists writes lists of short scalars on one line: [20, 20, 20].
+func flowScalarLists(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		short := true
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode || len(c.Value) > 40 || strings.ContainsAny(c.Value, "\n") {
+				short = false
+				break
+			}
+		}
+		if short {
+			n.Style = yaml.FlowStyle
+			return
+		}
+	}
+	for _, c := range n.Content {
+		flowScalarLists(c)
+	}
 }
 
 // yamlValue makes whole numbers integers, so that YAML writes 8000, not 8e+03.
