@@ -167,10 +167,22 @@ func (r *Runner) Run(ctx context.Context, cases []*Case) ([]*CaseResult, error) 
 	if len(gcases) > 0 {
 		start := time.Now()
 		results, err := harness.RunGroovy(ctx, gcases)
-		if err != nil {
+		if errors.Is(err, harness.ErrNoGroovy) {
+			// Flow cases still ran; each Groovy run fails with the hint.
+			for _, i := range gidx {
+				out[i].Failures = append(out[i].Failures, err.Error())
+				if out[i].Mode == ModeGroovy {
+					out[i].Trace = nil
+				}
+			}
+			results = nil
+		} else if err != nil {
 			return nil, err
 		}
 		share := time.Since(start) / time.Duration(len(gcases))
+		if results == nil {
+			share = 0
+		}
 		for k, gr := range results {
 			res := out[gidx[k]]
 			d := r.Result.Def(res.Case.Job)

@@ -2,12 +2,16 @@ package mocks
 
 import (
 	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jobctl/jobctl/compiler"
 	"github.com/jobctl/jobctl/flow"
 	"github.com/jobctl/jobctl/jobs"
 )
@@ -166,5 +170,52 @@ func TestWriteJUnit(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "\x01") {
 		t.Errorf("a control character reached the XML")
+	}
+}
+
+// TestGroovyDisagreement: when the generated Groovy of a flow decides
+// otherwise than the interpreter, --groovy fails the case and shows how.
+func TestGroovyDisagreement(t *testing.T) {
+	if _, err := exec.LookPath("groovy"); err != nil {
+		t.Skip("groovy is not installed (apt-get install -y default-jre-headless groovy); CI installs it")
+	}
+	root := filepath.Join("..", "examples", "modelshop")
+	repo, err := compiler.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := jobs.ReadLock(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := compiler.Compile(repo, lock, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := Load(root, res, "process_upload/thumbnail_fails")
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("loading the case: %v (%d cases)", err, len(cases))
+	}
+	// Tamper with the script: the thumbnail step may no longer fail.
+	d := res.Def("process_upload")
+	tampered := strings.Replace(d.Script, "allowFailure: true", "allowFailure: false", 1)
+	if tampered == d.Script {
+		t.Fatal("the script has no allowFailure: true to tamper with")
+	}
+	d.Script = tampered
+	r := &Runner{Root: root, Result: res, Groovy: true}
+	results, err := r.Run(context.Background(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(results[0].Failures, "\n")
+	for _, want := range []string{
+		"the generated Groovy and the flow interpreter disagree (-interpreter +groovy):",
+		"-     job: register_part",
+		"-     part_id: part-0018",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
 	}
 }

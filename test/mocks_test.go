@@ -227,6 +227,11 @@ func TestNoGroovy(t *testing.T) {
 	if err == nil {
 		t.Fatalf("jobctl test ran raw Groovy cases without groovy:\n%s", out)
 	}
+	for _, name := range []string{"all_quoted", "listing_fails", "some_fail", "store_fails"} {
+		if !strings.Contains(string(out), "FAIL reprocess_batch/"+name) {
+			t.Errorf("case %s is not reported as failed:\n%s", name, out)
+		}
+	}
 	if !strings.Contains(string(out), "apt-get install -y default-jre-headless groovy") {
 		t.Errorf("the message does not say how to install groovy:\n%s", out)
 	}
