@@ -5,25 +5,23 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 EXAMPLE := examples/modelshop
 
-.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-cases bench-jjb clean
+.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-cases bench-master bench-jjb clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/jobctl
 
-# The quickstart: compile the example repository, then run its
-# orchestrations' test cases offline (flows also through their generated
-# Groovy) and show one case's report.
+# The quickstart: compile the example repository, run its orchestrations'
+# test cases offline (flows also through their generated Groovy), then start
+# a local master, deploy the example to it, run the process_upload pipeline
+# on a real model and show its report.
 demo: build
 	$(BIN) build -C $(EXAMPLE) --out $(EXAMPLE)/build
 	@echo
 	$(BIN) test -C $(EXAMPLE) --groovy
 	@echo
-	@echo "The report of mocks/process_upload/success.yaml (its trace: $(EXAMPLE)/mocks/process_upload/success.trace.yaml):"
-	@sed -n '/^outcome:/,$$p' $(EXAMPLE)/mocks/process_upload/success.trace.yaml
-	@echo
-	@echo "Definitions are in $(EXAMPLE)/build/jobs/; the manifest is $(EXAMPLE)/build/manifest.json"
+	test/demo.sh $(BIN) $(EXAMPLE)/build $(CURDIR)/$(EXAMPLE)/models/cube.stl
 
 # The whole test suite, as CI runs it.
 test: vet fmt-check unit example-workers example-locked example-cases
@@ -61,6 +59,7 @@ fuzz:
 	$(GO) test ./templates -run='^$$' -fuzz=FuzzRenderWorkerScript -fuzztime=$(FUZZTIME)
 	$(GO) test ./flow -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./mocks -run='^$$' -fuzz=FuzzParseCase -fuzztime=$(FUZZTIME)
+	$(GO) test ./master/local -run='^$$' -fuzz=FuzzParseXML -fuzztime=$(FUZZTIME)
 
 # Compile benchmarks (1,000 and 10,000 generated jobs).
 bench:
@@ -69,6 +68,11 @@ bench:
 # jobctl test: 1,000 flow cases, and 100 raw Groovy cases in one JVM.
 bench-cases:
 	$(GO) test ./mocks -run='^$$' -bench=Cases -benchmem -benchtime=3x
+
+# jobctl master: list 10,000 jobs with one tree= request, 1,000 createItem
+# requests, 500 queued trivial builds on 2 executors.
+bench-master:
+	$(GO) test ./master/local -run='^$$' -bench='List10000|Create1000|Builds500' -benchtime=3x
 
 # jobctl build against `jenkins-jobs test` on the same generated jobs.
 bench-jjb: build

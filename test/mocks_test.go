@@ -101,10 +101,10 @@ func TestCaseFailures(t *testing.T) {
 	}{{
 		name:    "a wrong expectation",
 		file:    "mocks/process_upload/success.yaml",
-		old:     "    price: 5.62\n    currency: EUR\n    part_id",
+		old:     "    price: 5.61\n    currency: EUR\n    part_id",
 		new:     "    price: 5.5\n    currency: EUR\n    part_id",
 		pattern: "process_upload/success",
-		want:    []string{"FAIL process_upload/success", "data.price: want 5.5, got 5.62"},
+		want:    []string{"FAIL process_upload/success", "data.price: want 5.5, got 5.61"},
 	}, {
 		name:    "a changed worker result",
 		file:    "mocks/process_upload/success.yaml",
@@ -194,7 +194,7 @@ func TestCaseFileProblems(t *testing.T) {
 	dir := exampleCopy(t)
 	edit(t, dir, "mocks/process_upload/success.yaml", "  MATERIAL: petg\n", "  MATERIAL: wood\n  PRINTR: mk4\n")
 	edit(t, dir, "mocks/process_upload/success.yaml", "  register_part:", "  register_prt:")
-	edit(t, dir, "mocks/process_upload/success.yaml", "      price: 5.62\n", "      price: cheap\n")
+	edit(t, dir, "mocks/process_upload/success.yaml", "      price: 5.61\n", "      price: cheap\n")
 	edit(t, dir, "mocks/process_upload/unprintable.yaml", "expect:\n  status: FAILURE", "expect:\n  status: FAILED")
 	r := runJobctl(t, dir, "test")
 	if r.code != 1 {
