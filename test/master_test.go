@@ -482,3 +482,25 @@ func TestExamplePipelineOnMaster(t *testing.T) {
 		t.Errorf("no report was POSTed to REPORT_RETURN_URL")
 	}
 }
+
+// TestBuildsDoNotSeeCredentials: the credentials in the environment of the
+// process running the master never reach a build's environment.
+func TestBuildsDoNotSeeCredentials(t *testing.T) {
+	t.Setenv("JENKINS_API_TOKEN", "tok-6f1e2d3c4b5a")
+	t.Setenv("JOBCTL_MASTER_TOKEN", "tok-a5b4c3d2e1f6")
+	t.Setenv("JOBCTL_HARMLESS", "visible")
+	_, base := startMaster(t, "", "")
+	c := newClient(t, base)
+	c.post("createItem?name=env", "application/xml", fmt.Sprintf(sleepyJob, "env", "0; env | sort"), 200)
+	loc := c.post("job/env/build", "", "", 201).Header.Get("Location")
+	c.waitBuild(loc, time.Minute)
+	_, console := c.get("job/env/1/consoleText")
+	if !strings.Contains(console, "JOBCTL_HARMLESS=visible") {
+		t.Fatalf("the build's environment was not printed:\n%s", console)
+	}
+	for _, secret := range []string{"tok-6f1e2d3c4b5a", "tok-a5b4c3d2e1f6"} {
+		if strings.Contains(console, secret) {
+			t.Errorf("a build saw a credential of the master's process:\n%s", console)
+		}
+	}
+}

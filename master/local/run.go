@@ -127,7 +127,7 @@ func (m *Master) buildEnv(b *build, ws string) []string {
 	env := make([]string, 0, len(vars)+64)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; ok || k == "JOBCTL_MASTER_TOKEN" {
+		if _, ok := vars[k]; ok || secretEnv(k) {
 			continue
 		}
 		env = append(env, kv)
@@ -431,4 +431,15 @@ func listArtifacts(dir string) []string {
 	})
 	slices.Sort(out)
 	return out
+}
+
+// secretEnv reports whether an environment variable of the master's
+// process holds credentials builds must not see: the master's token and
+// the credentials jobctl reads for a real Jenkins.
+func secretEnv(name string) bool {
+	switch name {
+	case "JOBCTL_MASTER_TOKEN", "JENKINS_API_TOKEN", "JENKINS_PASSWORD":
+		return true
+	}
+	return false
 }

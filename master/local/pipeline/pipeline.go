@@ -345,11 +345,22 @@ func private(dir string) error {
 	return err
 }
 
+// Secret reports whether an environment variable of the process running
+// the master holds credentials that builds must not see: the master's own
+// token and the credentials jobctl reads for talking to a real Jenkins.
+func Secret(name string) bool {
+	switch name {
+	case "JOBCTL_MASTER_TOKEN", "JENKINS_API_TOKEN", "JENKINS_PASSWORD":
+		return true
+	}
+	return false
+}
+
 // newSpec returns the build.json of b.
 func newSpec(b Build) spec {
 	agent := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" && !Secret(k) {
 			agent[k] = v
 		}
 	}
@@ -384,6 +395,9 @@ func groovyEnv(env []string) []string {
 	out := make([]string, 0, len(env)+1)
 	opts := javaOpts
 	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); Secret(k) {
+			continue
+		}
 		if v, ok := strings.CutPrefix(kv, "JAVA_OPTS="); ok {
 			opts += " " + v
 			continue
