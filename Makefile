@@ -14,14 +14,14 @@ build:
 
 # The quickstart: compile the example repository, run its orchestrations'
 # test cases offline (flows also through their generated Groovy), then start
-# a local master, deploy the example to it, run the process_upload pipeline
+# a local master, deploy the example to it (jobctl deploy), run the process_upload pipeline
 # on a real model and show its report.
 demo: build
 	$(BIN) build -C $(EXAMPLE) --out $(EXAMPLE)/build
 	@echo
 	$(BIN) test -C $(EXAMPLE) --groovy
 	@echo
-	test/demo.sh $(BIN) $(EXAMPLE)/build $(CURDIR)/$(EXAMPLE)/models/cube.stl
+	test/demo.sh $(BIN) $(EXAMPLE) $(CURDIR)/$(EXAMPLE)/models/cube.stl
 
 # The whole test suite, as CI runs it.
 test: vet fmt-check unit example-workers example-locked example-cases

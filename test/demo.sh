@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # demo.sh: the quickstart's main job, end to end on this machine: start a
-# local master (jobctl master), deploy the compiled example to it, run the
-# process_upload pipeline on a real model, and show its report.
+# local master (jobctl master), deploy the example repository to it
+# (jobctl deploy), run the process_upload pipeline on a real model, and
+# show its report.
 #
-# Until jobctl deploy and jobctl run exist (they are planned), the deploy
-# and the trigger are done here with curl, as any Jenkins client would:
-# a crumb, createItem for the folder and each job in dependency order,
-# buildWithParameters, then polling the queue item and the build.
+# Until jobctl run exists (it is planned), the trigger is done here with
+# curl, as any Jenkins client would: a crumb, buildWithParameters, then
+# polling the queue item and the build.
 #
-# Usage: test/demo.sh JOBCTL BUILD_DIR MODEL
+# Usage: test/demo.sh JOBCTL REPOSITORY MODEL
 set -euo pipefail
 
-jobctl=$1 build=$2 model=$3
+jobctl=$1 repo=$2 model=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/jobctl-demo.XXXXXX")
 master_pid=''
 cleanup() {
@@ -35,21 +35,12 @@ echo "$url" >&2
 
 jar=$work/cookies
 crumb=$(curl -sS -c "$jar" "${url}crumbIssuer/api/json" | sed -n 's/.*"crumb":"\([^"]*\)".*/\1/p')
-post() { # post PATH [curl args...]
-  local path=$1
-  shift
-  curl -sS --fail-with-body -b "$jar" -H "Jenkins-Crumb: $crumb" -o /dev/null -w '%{http_code} %{redirect_url}\n' -X POST "$@" "${url}${path}"
-}
 
-project=$(sed -n 's/^  "folder": "\(.*\)",$/\1/p' "$build/manifest.json")
-say "deploying $build to the folder $project"
-post "createItem?name=$project" -H 'Content-Type: application/xml' --data-binary "@$build/folder.xml" >/dev/null
-# One job per line in the manifest, in dependency order.
-sed -n 's/^    {"name":"\([^"]*\)","kind":"[^"]*","version":[0-9]*,"hash":"[^"]*","deployed":"\([^"]*\)".*/\1 \2/p' "$build/manifest.json" >"$work/jobs"
-while read -r name deployed; do
-  post "job/$project/createItem?name=$deployed" -H 'Content-Type: application/xml' --data-binary "@$build/jobs/$deployed.xml" >/dev/null
-  printf '  %-20s %s\n' "$name" "$deployed" >&2
-done <"$work/jobs"
+say "jobctl deploy -C $repo"
+JENKINS_URL=$url "$jobctl" deploy -C "$repo" | tee "$work/deploy" >&2
+project=$(sed -n 's/^  "folder": "\(.*\)",$/\1/p' "$repo/build/manifest.json")
+# One job per line in the manifest: "<name> <deployed>".
+sed -n 's/^    {"name":"\([^"]*\)","kind":"[^"]*","version":[0-9]*,"hash":"[^"]*","deployed":"\([^"]*\)".*/\1 \2/p' "$repo/build/manifest.json" >"$work/jobs"
 pipeline=$(awk '$1 == "process_upload" { print $2 }' "$work/jobs")
 
 say "running process_upload on $(basename "$model")"

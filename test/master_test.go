@@ -504,3 +504,23 @@ func TestBuildsDoNotSeeCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoScript runs the quickstart's main job (make demo's last part) on a
+// copy of the example: start a local master, deploy, run process_upload,
+// show its report.
+func TestDemoScript(t *testing.T) {
+	needGroovy(t)
+	dir := exampleCopy(t)
+	model, _ := filepath.Abs(filepath.Join(dir, "models", "cube.stl"))
+	cmd := exec.Command("bash", "demo.sh", jobctl, dir, model)
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"view updated modelshop/latest", ": SUCCESS", "Finished: SUCCESS", `"status": "SUCCESS"`, `"price": 5.61`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, out)
+		}
+	}
+}

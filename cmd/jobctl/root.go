@@ -45,6 +45,7 @@ and tested with.`,
 	})
 	cmd.AddCommand(
 		newBuildCmd(io, opts),
+		newDeployCmd(io, opts),
 		newMasterCmd(io),
 		newTestCmd(io, opts),
 		newVersionCmd(io),
