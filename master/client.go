@@ -313,9 +313,20 @@ func (c *Client) post(ctx context.Context, path string, query url.Values, conten
 
 // send sends req with the credentials and crumb and drains the response.
 func (c *Client) send(req *http.Request) (int, error) {
+	status, _, err := c.sendHeader(req)
+	return status, err
+}
+
+// auth sets req's credentials.
+func (c *Client) auth(req *http.Request) {
 	if c.cfg.User != "" || c.cfg.Token != "" {
 		req.SetBasicAuth(c.cfg.User, c.cfg.Token)
 	}
+}
+
+// sendHeader is send, returning the response's headers too.
+func (c *Client) sendHeader(req *http.Request) (int, http.Header, error) {
+	c.auth(req)
 	c.crumbMu.Lock()
 	if c.crumbHeader != "" {
 		req.Header.Set(c.crumbHeader, c.crumb)
@@ -326,16 +337,16 @@ func (c *Client) send(req *http.Request) (int, error) {
 	c.crumbMu.Unlock()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
+		return 0, resp.Header, err
 	}
 	if resp.StatusCode >= 300 {
-		return resp.StatusCode, &httpError{Status: resp.StatusCode, Msg: resp.Header.Get("X-Error")}
+		return resp.StatusCode, resp.Header, &httpError{Status: resp.StatusCode, Msg: resp.Header.Get("X-Error")}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, resp.Header, nil
 }
 
 // fetchCrumb gets a CSRF crumb once, before the first POST. A master

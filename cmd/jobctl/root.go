@@ -46,7 +46,10 @@ and tested with.`,
 	cmd.AddCommand(
 		newBuildCmd(io, opts),
 		newDeployCmd(io, opts),
+		newLogsCmd(io, opts),
 		newMasterCmd(io),
+		newRunCmd(io, opts),
+		newStatusCmd(io, opts),
 		newTestCmd(io, opts),
 		newVersionCmd(io),
 	)
