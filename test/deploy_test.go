@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -271,5 +272,48 @@ func TestDeployKilled(t *testing.T) {
 	}
 	if n := len(lines(r.stdout, "unchanged ")); n != 3 {
 		t.Errorf("%d jobs unchanged after the kill, want the 3 created before it:\n%s", n, r.stdout)
+	}
+}
+
+// TestDeployDrift: a job that holds a deployed name but not its content
+// (edited by hand on the master) is reported as drift, left as it is, and
+// the deploy fails without touching the view.
+func TestDeployDrift(t *testing.T) {
+	m := startMasterProc(t, filepath.Join(t.TempDir(), "home"))
+	dir := t.TempDir()
+	copyExample(t, dir, false)
+	if r := runJobctl(t, dir, "deploy", "--url", m.url); r.code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", r.code, r.stderr)
+	}
+	viewBefore := viewJobs(t, m.url)
+	// A change to a worker makes a new version of it and its callers.
+	edit(t, dir, "jobs/price_model/run.sh", "#!/usr/bin/env bash\n", "#!/usr/bin/env bash\n# priced differently\n")
+	r := runJobctl(t, dir, "deploy", "--dry-run", "--url", m.url)
+	var next string
+	for _, l := range lines(r.stdout, "create ") {
+		if strings.HasPrefix(l, "create price_model-") {
+			next = strings.TrimPrefix(l, "create ")
+		}
+	}
+	if next == "" {
+		t.Fatalf("no new price_model version planned:\n%s", r.stdout)
+	}
+	// Someone creates that name by hand, with other content.
+	c := newClient(t, m.url)
+	tampered := fmt.Sprintf(sleepyJob, "hand-made", "0")
+	c.post("job/modelshop/createItem?name="+next, "application/xml", tampered, 200)
+
+	r = runJobctl(t, dir, "deploy", "--url", m.url)
+	if r.code != 1 {
+		t.Fatalf("deploy over drift: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout+r.stderr, "drift "+next) {
+		t.Errorf("the drift is not reported:\n%s%s", r.stdout, r.stderr)
+	}
+	if _, cfg := c.get("job/modelshop/job/" + next + "/config.xml"); !strings.Contains(cfg, "hand-made") {
+		t.Errorf("the drifted job was overwritten:\n%s", cfg)
+	}
+	if diff := cmp.Diff(viewBefore, viewJobs(t, m.url)); diff != "" {
+		t.Errorf("the view changed despite the drift (-before +after):\n%s", diff)
 	}
 }
