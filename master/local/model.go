@@ -340,6 +340,7 @@ type build struct {
 	causes    []cause
 	artifacts []string // relative paths, sorted
 	executor  int      // executor number; -1 for pipelines
+	ws        string   // the workspace it runs in, while it runs
 	log       *buildLog
 	stopped   string        // why the build is being aborted; "" if it is not
 	kill      func(error)   // cancels the build's context with a cause; nil when nothing runs

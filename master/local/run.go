@@ -79,11 +79,30 @@ func (m *Master) start(q *queueItem, exec int) {
 	}
 	run := &runContext{
 		b: b, ctx: ctx, jobDir: job.dir(m.home), name: job.name, fullName: job.fullName(),
-		ws: filepath.Join(m.home, "workspace", workspaceName(job.fullName())),
+		ws: m.freeWorkspace(job),
 	}
+	b.ws = run.ws
 	run.env = m.buildEnv(b, run.ws)
 	m.logf("local master: %s #%d started", run.fullName, n)
 	go m.run(run)
+}
+
+// freeWorkspace is the workspace of a build of job that starts now: the
+// job's own, or, as Jenkins does for concurrent builds, the first of
+// ws@2, ws@3... that no running build of the job holds. m.mu must be held.
+func (m *Master) freeWorkspace(job *item) string {
+	base := filepath.Join(m.home, "workspace", workspaceName(job.fullName()))
+	inUse := map[string]bool{}
+	for b := range m.running {
+		if b.job == job && b.ws != "" {
+			inUse[b.ws] = true
+		}
+	}
+	ws := base
+	for i := 2; inUse[ws]; i++ {
+		ws = base + "@" + strconv.Itoa(i)
+	}
+	return ws
 }
 
 // runContext is what a build's goroutine works with, read under the lock
