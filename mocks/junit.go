@@ -16,6 +16,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr,omitempty"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -24,6 +25,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr,omitempty"`
 	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -34,6 +36,11 @@ type junitCase struct {
 	File      string        `xml:"file,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -60,6 +67,11 @@ func WriteJUnit(w io.Writer, results []*CaseResult) error {
 		}
 		s := &doc.Suites[i]
 		tc := junitCase{Name: r.Case.Name, Classname: r.Case.Job, File: r.Case.File, Time: seconds(r.Duration)}
+		if r.Skipped != "" {
+			tc.Skipped = &junitSkipped{Message: r.Skipped}
+			s.Skipped++
+			doc.Skipped++
+		}
 		if !r.Passed() {
 			tc.Failure = &junitFailure{Message: firstLine(r.Failures[0]), Type: "jobctl.CaseFailed", Text: strings.Join(r.Failures, "\n")}
 			s.Failures++

@@ -117,6 +117,9 @@ type CaseResult struct {
 	Failures []string
 	// Recorded is set when the golden trace was written (--update).
 	Recorded bool
+	// Skipped, when set, says why the case was not run (a master run
+	// cannot replay it); a skipped case has no trace and no failures.
+	Skipped string
 	// Duration is how long the run took (a share of the JVM's run for Groovy cases).
 	Duration time.Duration
 }
