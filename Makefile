@@ -54,6 +54,7 @@ example-workers:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./jobs -run='^$$' -fuzz=FuzzParseJob -fuzztime=$(FUZZTIME)
+	$(GO) test ./components -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./groovy -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./cron -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./templates -run='^$$' -fuzz=FuzzRenderWorkerScript -fuzztime=$(FUZZTIME)
