@@ -46,6 +46,7 @@ and tested with.`,
 	cmd.AddCommand(
 		newBuildCmd(io, opts),
 		newDeployCmd(io, opts),
+		newGraphCmd(io, opts),
 		newLogsCmd(io, opts),
 		newMasterCmd(io),
 		newRunCmd(io, opts),
