@@ -229,7 +229,7 @@ func findRoot(dir string) (string, error) {
 	if dir != "" {
 		fi, err := os.Stat(dir)
 		if err != nil || !fi.IsDir() {
-			return "", &usageError{cmd: "build", err: fmt.Errorf("-C %s: not a folder", dir)}
+			return "", &usageError{err: fmt.Errorf("-C %s: not a folder", dir)}
 		}
 		return dir, nil
 	}
