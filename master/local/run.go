@@ -146,7 +146,7 @@ func (m *Master) buildEnv(b *build, ws string) []string {
 	env := make([]string, 0, len(vars)+64)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; ok || secretEnv(k) {
+		if _, ok := vars[k]; ok || SecretEnv(k) {
 			continue
 		}
 		env = append(env, kv)
@@ -452,10 +452,11 @@ func listArtifacts(dir string) []string {
 	return out
 }
 
-// secretEnv reports whether an environment variable of the master's
+// SecretEnv reports whether an environment variable of the master's
 // process holds credentials builds must not see: the master's token and
-// the credentials jobctl reads for a real Jenkins.
-func secretEnv(name string) bool {
+// the credentials jobctl reads for a real Jenkins. Freestyle steps and
+// the pipeline runner both apply it.
+func SecretEnv(name string) bool {
 	switch name {
 	case "JOBCTL_MASTER_TOKEN", "JENKINS_API_TOKEN", "JENKINS_PASSWORD":
 		return true

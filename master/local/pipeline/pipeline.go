@@ -44,6 +44,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jobctl/jobctl/master/local"
 )
 
 //go:embed runner.groovy
@@ -345,22 +347,11 @@ func private(dir string) error {
 	return err
 }
 
-// Secret reports whether an environment variable of the process running
-// the master holds credentials that builds must not see: the master's own
-// token and the credentials jobctl reads for talking to a real Jenkins.
-func Secret(name string) bool {
-	switch name {
-	case "JOBCTL_MASTER_TOKEN", "JENKINS_API_TOKEN", "JENKINS_PASSWORD":
-		return true
-	}
-	return false
-}
-
 // newSpec returns the build.json of b.
 func newSpec(b Build) spec {
 	agent := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && k != "" && !Secret(k) {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" && !local.SecretEnv(k) {
 			agent[k] = v
 		}
 	}
@@ -395,7 +386,7 @@ func groovyEnv(env []string) []string {
 	out := make([]string, 0, len(env)+1)
 	opts := javaOpts
 	for _, kv := range env {
-		if k, _, _ := strings.Cut(kv, "="); Secret(k) {
+		if k, _, _ := strings.Cut(kv, "="); local.SecretEnv(k) {
 			continue
 		}
 		if v, ok := strings.CutPrefix(kv, "JAVA_OPTS="); ok {
