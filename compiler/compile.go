@@ -217,6 +217,8 @@ func (c *compilation) resolve(ps *jobs.Problems) {
 			c.calls[name] = f.Calls()
 		case s.Job.Kind == jobs.Orchestration:
 			orch = append(orch, s)
+		case s.Job.Watch != nil:
+			c.resolveWatch(s.Job, ps)
 		}
 	}
 	files := make([]*groovy.File, len(orch))
@@ -252,6 +254,34 @@ func (c *compilation) resolve(ps *jobs.Problems) {
 		}
 		sort.Strings(c.calls[name])
 	}
+}
+
+// resolveWatch checks a worker's watch trigger: a known job that takes
+// the commit in a string GIT_REF param. The trigger is a call.
+func (c *compilation) resolveWatch(j *jobs.Job, ps *jobs.Problems) {
+	w := j.Watch
+	if w.Trigger == "" {
+		return
+	}
+	t, ok := c.byName[w.Trigger]
+	switch {
+	case !ok:
+		ps.Add(j.File, w.TriggerLine, w.TriggerCol, "watch.trigger: unknown job %q%s", w.Trigger, jobs.DidYouMean(w.Trigger, c.names))
+		return
+	case t.Job.Name == j.Name:
+		ps.Add(j.File, w.TriggerLine, w.TriggerCol, "watch.trigger: a job cannot trigger itself")
+		return
+	}
+	if p, ok := t.Job.Param(jobs.WatchRefParam); !ok || p.Type != jobs.String {
+		ps.Add(j.File, w.TriggerLine, w.TriggerCol, "watch.trigger: %s must take the commit in a string param %s; add it to %s", w.Trigger, jobs.WatchRefParam, t.Job.File)
+		return
+	}
+	for _, p := range t.Job.Params {
+		if p.Required && p.Name != jobs.WatchRefParam && !p.HasDefault {
+			ps.Add(j.File, w.TriggerLine, w.TriggerCol, "watch.trigger: %s has the required param %s, which a watch cannot give; give it a default", w.Trigger, p.Name)
+		}
+	}
+	c.calls[j.Name] = []string{w.Trigger}
 }
 
 // callee tells the flow checker what it needs to know about a job.
@@ -364,6 +394,10 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 			return d
 		}
 		x.Command, x.Artifacts = cmd, workerArtifacts
+		if w := j.Watch; w != nil && c.noop == nil {
+			x.Watch = &templates.Watch{URL: w.Repository, Branch: w.Branch, IncludedRegions: w.IncludedRegions(),
+				Poll: w.Poll, Trigger: done[w.Trigger].Deployed, Params: jobs.WatchRefParam + "=${GIT_COMMIT}"}
+		}
 		if _, declared := j.Param(ReportReturnURL); !declared {
 			x.Params = append(x.Params, reportReturnParam)
 		}
@@ -395,6 +429,9 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 	}
 	d.Script = x.Script
 	d.Plugins = plugins(j, len(d.Calls) > 0, d.Flow != nil)
+	if j.Watch != nil && c.noop == nil {
+		d.Plugins = withPlugins(d.Plugins, "git", "parameterized-trigger")
+	}
 
 	marker := jobs.Marker{Project: c.project.Name, Name: j.Name, Kind: j.Kind, Calls: d.CallsDeployed}
 	x.Description = jobs.Describe(j.Description, marker)
@@ -507,6 +544,19 @@ func xmlParams(ps []jobs.Param) []templates.Param {
 		}
 	}
 	return out
+}
+
+// withPlugins adds implicit requirements on plugins to a sorted list,
+// unless the list already constrains them.
+func withPlugins(req []jobs.Requirement, names ...string) []jobs.Requirement {
+	for _, n := range names {
+		i := sort.Search(len(req), func(i int) bool { return req[i].Name >= n })
+		if i < len(req) && req[i].Name == n {
+			continue
+		}
+		req = append(req[:i], append([]jobs.Requirement{{Name: n, Constraint: ">= 0"}}, req[i:]...)...)
+	}
+	return req
 }
 
 // plugins returns the plugins a job needs: those jobctl's own XML needs and

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -13,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/jobctl/jobctl/components"
 	"github.com/jobctl/jobctl/jobs"
 )
 
@@ -26,6 +28,10 @@ type Repo struct {
 	LibGvy  []*LibFile
 	// TemplatesDir is the repository's templates/ folder (it may not exist).
 	TemplatesDir string
+	// Components are the repository's component files, and Generated the
+	// job sources generated from them; their jobs are in Jobs too.
+	Components []*components.Component
+	Generated  []components.File
 }
 
 // Source is one job and the text of its body.
@@ -62,10 +68,11 @@ func Load(root string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	disk := dirFS(root)
 	r.Jobs = make([]*Source, len(names))
 	perJob := make([]jobs.Problems, len(names))
 	parallel(len(names), func(i int) {
-		r.Jobs[i] = loadJob(root, names[i], project.Defaults, &perJob[i])
+		r.Jobs[i] = loadJob(disk, "", names[i], project.Defaults, &perJob[i])
 	})
 	for i := range perJob {
 		ps.Merge(&perJob[i])
@@ -78,6 +85,9 @@ func Load(root string) (*Repo, error) {
 	}
 	r.Jobs = kept
 
+	if err := r.loadComponents(names, &ps); err != nil {
+		return nil, err
+	}
 	if r.LibSh, err = readLib(root, "lib/sh", ".sh", &ps); err != nil {
 		return nil, err
 	}
@@ -120,12 +130,96 @@ func jobDirs(root string, ps *jobs.Problems) ([]string, error) {
 	return names, nil
 }
 
-func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Source {
-	file := "jobs/" + name + "/job.yaml"
-	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+// sourceFS is where job sources are read from: the repository on disk,
+// or the sources generated from component files.
+type sourceFS interface {
+	ReadFile(rel string) ([]byte, error)
+	Exists(rel string) bool
+}
+
+// dirFS reads paths relative to a repository root.
+type dirFS string
+
+func (d dirFS) ReadFile(rel string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), filepath.FromSlash(rel)))
+}
+
+func (d dirFS) Exists(rel string) bool { return exists(string(d), rel) }
+
+// memFS holds generated files by path.
+type memFS map[string][]byte
+
+func (m memFS) ReadFile(rel string) ([]byte, error) {
+	if b, ok := m[rel]; ok {
+		return b, nil
+	}
+	return nil, &os.PathError{Op: "open", Path: rel, Err: os.ErrNotExist}
+}
+
+func (m memFS) Exists(rel string) bool { _, ok := m[rel]; return ok }
+
+// loadComponents reads the component files, generates their jobs and
+// loads those as it loads the repository's own (names), from paths under
+// components.RenderDir: where jobctl components render writes them.
+func (r *Repo) loadComponents(names []string, ps *jobs.Problems) error {
+	cs, err := components.Load(r.Root)
+	if err != nil {
+		var ie *jobs.InputError
+		if errors.As(err, &ie) {
+			for _, p := range ie.Problems {
+				ps.AddProblem(p)
+			}
+			return nil
+		}
+		return err
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	files, err := components.Generate(cs, names)
+	if err != nil {
+		var ie *jobs.InputError
+		if errors.As(err, &ie) {
+			for _, p := range ie.Problems {
+				ps.AddProblem(p)
+			}
+			return nil
+		}
+		return err
+	}
+	r.Components, r.Generated = cs, files
+	prefix := components.RenderDir + "/"
+	fsys := memFS{}
+	var gen []string
+	for _, f := range files {
+		fsys[prefix+f.Path] = f.Data
+		if dir, base := path.Split(f.Path); base == "job.yaml" {
+			gen = append(gen, path.Base(dir))
+		}
+	}
+	sources := make([]*Source, len(gen))
+	perJob := make([]jobs.Problems, len(gen))
+	parallel(len(gen), func(i int) {
+		sources[i] = loadJob(fsys, prefix, gen[i], r.Project.Defaults, &perJob[i])
+	})
+	for i := range perJob {
+		ps.Merge(&perJob[i])
+	}
+	for _, s := range sources {
+		if s != nil {
+			r.Jobs = append(r.Jobs, s)
+		}
+	}
+	sort.Slice(r.Jobs, func(i, j int) bool { return r.Jobs[i].Job.Name < r.Jobs[j].Job.Name })
+	return nil
+}
+
+func loadJob(fsys sourceFS, prefix, name string, defaults jobs.Defaults, ps *jobs.Problems) *Source {
+	file := prefix + "jobs/" + name + "/job.yaml"
+	data, err := fsys.ReadFile(file)
 	if err != nil {
 		if os.IsNotExist(err) {
-			ps.Add("jobs/"+name, 0, 0, "no job.yaml; a job folder needs one (kind: worker or kind: orchestration)")
+			ps.Add(prefix+"jobs/"+name, 0, 0, "no job.yaml; a job folder needs one (kind: worker or kind: orchestration)")
 		} else {
 			ps.Add(file, 0, 0, "%v", err)
 		}
@@ -148,7 +242,7 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 		s.BodyFile = j.FlowFile
 	case j.Kind == jobs.Orchestration:
 		dir := path.Dir(file)
-		groovy, flow := exists(root, dir+"/main.groovy"), exists(root, dir+"/flow.yaml")
+		groovy, flow := fsys.Exists(dir+"/main.groovy"), fsys.Exists(dir+"/flow.yaml")
 		switch {
 		case groovy && flow:
 			ps.Add(file, 0, 0, "%s has both main.groovy and flow.yaml: name the body with pipeline: main.groovy or flow: flow.yaml", dir)
@@ -166,7 +260,7 @@ func loadJob(root, name string, defaults jobs.Defaults, ps *jobs.Problems) *Sour
 	default:
 		return nil
 	}
-	body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(s.BodyFile)))
+	body, err := fsys.ReadFile(s.BodyFile)
 	switch {
 	case os.IsNotExist(err):
 		what := "script"

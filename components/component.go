@@ -36,6 +36,15 @@ type Component struct {
 	// build-test job, cleaned and without a trailing '/'; "" is the whole
 	// repository.
 	Path string
+	// Branch is the branch build-test builds and watches (default "main").
+	Branch string
+	// ProductionRef is the git ref (tag or branch) naming the version that
+	// runs in production (default "production"): integration jobs stage
+	// it. The component's release commands are expected to move it.
+	ProductionRef string
+	// Timeout bounds each generated worker's run, as written ("30m",
+	// "none"); "" takes the project's default.
+	Timeout string
 
 	Tools                       []Tool
 	Build, Test, Stage, Release []Command
@@ -139,15 +148,13 @@ func Load(root string) ([]*Component, error) {
 
 var keys = []string{
 	"description", "repository", "path", "tools", "build", "test", "stage",
-	"release", "environments", "depends_on",
+	"release", "environments", "depends_on", "branch", "production_ref", "timeout",
 }
 
 var (
 	// The same rules as job params (jobs/job.go) and tools (requires.tools).
 	varNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	toolNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
-	// scpRE matches git's scp-like syntax: user@host:path.
-	scpRE = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$`)
 )
 
 // reservedVars are set by Jenkins, the shell or the worker wrapper (as for
@@ -237,7 +244,8 @@ func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
 func Parse(file string, data []byte, ps *jobs.Problems) *Component {
 	before := ps.Len()
 	d := &decoder{file: file, ps: ps}
-	c := &Component{Name: strings.TrimSuffix(path.Base(file), ".yaml"), File: file}
+	c := &Component{Name: strings.TrimSuffix(path.Base(file), ".yaml"), File: file,
+		Branch: DefaultBranch, ProductionRef: DefaultProductionRef}
 	if err := jobs.CheckName(c.Name); err != nil {
 		ps.Add(file, 0, 0, "component name (the file's name): %v", err)
 	}
@@ -264,6 +272,20 @@ func Parse(file string, data []byte, ps *jobs.Problems) *Component {
 	}
 	if e, ok := f["path"]; ok {
 		c.Path = d.path(e.Val)
+	}
+	if e, ok := f["branch"]; ok {
+		c.Branch = d.ref(e.Val, "branch")
+	}
+	if e, ok := f["production_ref"]; ok {
+		c.ProductionRef = d.ref(e.Val, "production_ref")
+	}
+	if e, ok := f["timeout"]; ok {
+		if s, ok := d.str(e.Val, "timeout"); ok {
+			if _, err := jobs.ParseDuration(s); err != nil && s != "none" {
+				d.add(jobs.ResolveAlias(e.Val), "timeout %q: write a duration such as 30m or 1h30m, or none", s)
+			}
+			c.Timeout = s
+		}
 	}
 	if e, ok := f["tools"]; ok {
 		c.Tools = d.tools(e.Val)
@@ -311,23 +333,29 @@ func (d *decoder) repository(n *yaml.Node) string {
 	if !ok {
 		return ""
 	}
-	n = jobs.ResolveAlias(n)
-	switch {
-	case strings.TrimSpace(s) == "":
-		d.add(n, "repository cannot be empty; write a git URL or a local path")
-	case strings.ContainsAny(s, " \t\r\n\"'\\`$"):
-		d.add(n, "repository %q: a repository URL or path cannot contain spaces, quotes, '\\', '`' or '$'", s)
-	case strings.HasPrefix(s, "/"), scpRE.MatchString(s):
-		return s
-	default:
-		for _, scheme := range []string{"https://", "http://", "ssh://", "git://", "file://"} {
-			if strings.HasPrefix(s, scheme) && len(s) > len(scheme) {
-				return s
-			}
-		}
-		d.add(n, "repository %q: write a git URL (https://, ssh://, git://, user@host:path) or a local path (file://… or an absolute path)", s)
+	if msg := jobs.CheckRepository(s); msg != "" {
+		d.add(jobs.ResolveAlias(n), "repository %q: %s", s, msg)
+		return ""
 	}
-	return ""
+	return s
+}
+
+// Defaults of a component file.
+const (
+	DefaultBranch        = "main"
+	DefaultProductionRef = "production"
+)
+
+// ref reads a branch or tag name.
+func (d *decoder) ref(n *yaml.Node, what string) string {
+	s, ok := d.str(n, what)
+	if !ok {
+		return ""
+	}
+	if msg := jobs.CheckBranch(s); msg != "" {
+		d.add(jobs.ResolveAlias(n), "%s %q: %s", what, s, msg)
+	}
+	return s
 }
 
 func (d *decoder) path(n *yaml.Node) string {
@@ -335,13 +363,9 @@ func (d *decoder) path(n *yaml.Node) string {
 	if !ok {
 		return ""
 	}
-	clean := path.Clean(strings.TrimSpace(s))
-	switch {
-	case s == "" || clean == ".":
-		return ""
-	case path.IsAbs(s) || clean == ".." || strings.HasPrefix(clean, "../") || !jobs.SafePath(clean):
+	clean, ok := jobs.CleanRepoPath(s)
+	if !ok {
 		d.add(jobs.ResolveAlias(n), "path %q must be a folder inside the repository, made of letters, digits, '.', '_', '-' and '/'", s)
-		return ""
 	}
 	return clean
 }

@@ -49,6 +49,9 @@ type Job struct {
 	Retries    int
 	Keep       Keep
 	Requires   Requires
+	// Watch, for a worker, polls a git repository and runs a job when a
+	// commit changes what it watches; nil for none.
+	Watch *Watch
 }
 
 // Dir is the job's folder relative to the repository root.
@@ -209,6 +212,7 @@ func ValidText(s string) error {
 var jobKeys = []string{
 	"kind", "description", "params", "outputs", "script", "flow", "pipeline",
 	"label", "schedule", "concurrent", "timeout", "retries", "keep", "requires",
+	"watch",
 }
 
 // ParseJob parses the contents of jobs/<name>/job.yaml. file is its path
@@ -286,6 +290,12 @@ func ParseJob(file, name string, data []byte, defaults Defaults, ps *Problems) *
 		j.Requires = d.requires(v.val)
 		if j.Kind == Orchestration && len(j.Requires.Tools) > 0 {
 			d.add(v.val, "requires.tools applies to workers only: an orchestration runs no tools itself")
+		}
+	}
+	if v, ok := f["watch"]; ok {
+		j.Watch = d.watch(v)
+		if j.Kind == Orchestration {
+			d.add(v.key, "watch applies to workers only: the worker polls the repository and runs the job named by watch.trigger")
 		}
 	}
 	d.body(j, f, root)

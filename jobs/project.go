@@ -165,8 +165,11 @@ func (d *decoder) label(n *yaml.Node) string {
 
 // schedule reads a Jenkins cron spec and reports its syntax errors at the
 // position inside the YAML file when the value is on one line.
-func (d *decoder) schedule(n *yaml.Node) string {
-	s, ok := d.str(n, "schedule")
+func (d *decoder) schedule(n *yaml.Node) string { return d.scheduleAs(n, "schedule") }
+
+// scheduleAs is schedule, naming the value what in messages.
+func (d *decoder) scheduleAs(n *yaml.Node, what string) string {
+	s, ok := d.str(n, what)
 	if !ok {
 		return ""
 	}
@@ -183,9 +186,9 @@ func (d *decoder) schedule(n *yaml.Node) string {
 					col++
 				}
 			}
-			d.ps.Add(d.file, line, col, "schedule: %s", se.Msg)
+			d.ps.Add(d.file, line, col, "%s: %s", what, se.Msg)
 		} else {
-			d.ps.Add(d.file, line, col, "schedule: %v", err)
+			d.ps.Add(d.file, line, col, "%s: %v", what, err)
 		}
 		return ""
 	}

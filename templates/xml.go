@@ -143,6 +143,24 @@ type Job struct {
 	Artifacts string
 	// Script is a pipeline job's Groovy.
 	Script string
+	// Watch, for a freestyle job, polls a git branch and triggers a job
+	// when it changes; nil for none.
+	Watch *Watch
+}
+
+// Watch is a freestyle job's git SCM with a path restriction, its SCM
+// polling trigger, and the parameterized downstream build it triggers.
+type Watch struct {
+	URL    string
+	Branch string
+	// IncludedRegions is the PathRestriction: Java regexes, one per line;
+	// "" for none.
+	IncludedRegions string
+	Poll            string
+	// Trigger is the deployed name of the job to run, in the same folder;
+	// Params its parameters as properties lines (K=V).
+	Trigger string
+	Params  string
 }
 
 // Folder is what the folder template renders.
