@@ -62,8 +62,12 @@ var stepScript string
 // by path and the same for the same input.
 func Generate(cs []*Component, taken []string) ([]File, error) {
 	g := &generator{byName: map[string]*Component{}, owner: map[string]*Component{}}
+	g.dependents = map[string][]*Component{}
 	for _, c := range cs {
 		g.byName[c.Name] = c
+		for _, r := range c.DependsOn {
+			g.dependents[r.Name] = append(g.dependents[r.Name], c)
+		}
 	}
 	for _, level := range Order(cs) {
 		g.order = append(g.order, level)
@@ -109,11 +113,13 @@ func Generate(cs []*Component, taken []string) ([]File, error) {
 }
 
 type generator struct {
-	byName  map[string]*Component
-	order   [][]*Component
-	jobs    map[string]*genJob
-	owner   map[string]*Component
-	clashes []clash
+	byName map[string]*Component
+	// dependents are the components that depend on each, directly.
+	dependents map[string][]*Component
+	order      [][]*Component
+	jobs       map[string]*genJob
+	owner      map[string]*Component
+	clashes    []clash
 }
 
 type genJob struct {
@@ -491,31 +497,20 @@ func (g *generator) closure(c *Component) (deps [][]*Component, dependents []*Co
 			deps = append(deps, l)
 		}
 	}
-	for _, level := range g.order {
-		for _, x := range level {
-			if x != c && g.dependsOn(x, c, map[string]bool{}) {
-				dependents = append(dependents, x)
+	seen := map[string]bool{}
+	var up func(x *Component)
+	up = func(x *Component) {
+		for _, d := range g.dependents[x.Name] {
+			if !seen[d.Name] {
+				seen[d.Name] = true
+				dependents = append(dependents, d)
+				up(d)
 			}
 		}
 	}
+	up(c)
 	sort.Slice(dependents, func(i, j int) bool { return dependents[i].Name < dependents[j].Name })
 	return deps, dependents
-}
-
-// dependsOn reports whether x depends on c, directly or not.
-func (g *generator) dependsOn(x, c *Component, seen map[string]bool) bool {
-	for _, r := range x.DependsOn {
-		if r.Name == c.Name {
-			return true
-		}
-		if d := g.byName[r.Name]; d != nil && !seen[d.Name] {
-			seen[d.Name] = true
-			if g.dependsOn(d, c, seen) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // integration generates c's integration job: it stages the production

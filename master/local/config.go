@@ -33,6 +33,7 @@ const (
 	propNoConcurrent  = "org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty"
 	propPipelineTrigs = "org.jenkinsci.plugins.workflow.job.properties.PipelineTriggersJobProperty"
 	timerTrigger      = "hudson.triggers.TimerTrigger"
+	scmTriggerClass   = "hudson.triggers.SCMTrigger"
 	cpsDefinition     = "org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition"
 )
 
@@ -80,6 +81,13 @@ type jobConfig struct {
 	quietPeriod int // seconds; -1: the master's
 	timers      []*cron.Spec
 	timerText   []string
+	git         *gitSCM // the job's GitSCM; nil: none
+	// An SCMTrigger: polls on its specs (none: only when notified, as
+	// with an empty spec in Jenkins); ignoreHooks makes /git/notifyCommit
+	// pass the job by.
+	scmTrigger  bool
+	polls       []*cron.Spec
+	ignoreHooks bool
 	rotator     logRotator
 	authToken   string
 	label       string
@@ -261,6 +269,22 @@ func summarise(kind itemKind, root *xnode) (*jobConfig, error) {
 		cfg.timers = append(cfg.timers, spec)
 		cfg.timerText = append(cfg.timerText, text)
 	}
+	for _, t := range triggers {
+		if t.name != scmTriggerClass {
+			continue
+		}
+		text := t.child("spec").textOf()
+		spec, err := cron.Parse(text)
+		if err != nil {
+			return nil, &configError{fmt.Sprintf("invalid SCM trigger spec %q: %v", text, err)}
+		}
+		cfg.scmTrigger = true
+		cfg.polls = append(cfg.polls, spec)
+		cfg.ignoreHooks = cfg.ignoreHooks || strings.TrimSpace(t.child("ignorePostCommitHooks").textOf()) == "true"
+	}
+	if scm := root.child("scm"); scm != nil && scm.attr("class") == classGitSCM {
+		cfg.git = readGitSCM(scm)
+	}
 	return cfg, nil
 }
 
@@ -316,7 +340,8 @@ func folderViews(root *xnode) ([]*view, string) {
 type freestyleSteps struct {
 	shells   []shellStep
 	archiver *archiver
-	skipped  []string // builders and publishers this master does not run
+	triggers []buildTrigger // parameterized-trigger BuildTrigger configs, in order
+	skipped  []string       // builders and publishers this master does not run
 }
 
 type shellStep struct {
@@ -355,6 +380,8 @@ func readSteps(root *xnode) freestyleSteps {
 				caseSensitive:    strings.TrimSpace(p.child("caseSensitive").textOf()) != "false",
 			}
 			s.archiver = a
+		case classBuildTrigger:
+			s.triggers = append(s.triggers, readBuildTriggers(p)...)
 		default:
 			s.skipped = append(s.skipped, "publisher "+p.name)
 		}

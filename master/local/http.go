@@ -61,7 +61,7 @@ func (m *Master) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost {
-		if !rq.tokenAuth && !rq.checkCrumb() {
+		if !rq.tokenAuth && !unprotected(segs) && !rq.checkCrumb() {
 			rq.page(http.StatusForbidden, "Error 403 No valid crumb was included in the request", "No valid crumb was included in the request")
 			return
 		}
@@ -128,7 +128,7 @@ func (rq *request) authenticate(segs []string) bool {
 		rq.page(http.StatusUnauthorized, "Error 401 Unauthorized", "Invalid password/token for user: "+who)
 		return false
 	}
-	if len(segs) > 0 && segs[0] == "whoAmI" {
+	if len(segs) > 0 && segs[0] == "whoAmI" || unprotected(segs) {
 		return true
 	}
 	rq.w.Header().Set("X-You-Are-Authenticated-As", "anonymous")

@@ -9,7 +9,10 @@
 // on this machine, archive artifacts and discard old builds as their
 // LogRotator says. Pipeline jobs (flow-definition with a
 // CpsFlowDefinition) are handed to a PipelineRunner. Timer triggers fire
-// on their cron specs.
+// on their cron specs. A freestyle job's GitSCM is checked out with the
+// git command before its steps; SCMTrigger polls on its specs and when
+// /git/notifyCommit names the repository; the parameterized-trigger
+// BuildTrigger publisher queues downstream builds (see scm.go, trigger.go).
 //
 // # Storage
 //
@@ -20,6 +23,8 @@
 //	jobs/<name>/builds/<n>/build.json  the build's record: number, result, times, params, causes, artifacts
 //	jobs/<name>/builds/<n>/log         its console
 //	jobs/<name>/builds/<n>/archive/    its archived artifacts
+//	jobs/<name>/scm-polling.log        what the job's last SCM poll found
+//	caches/git-<hash>/                 bare clones SCM polling lists changed paths in
 //	jobs/<F>/config.xml, jobs/<F>/jobs/<C>/...  a folder and its children
 //	jobs/<F>/views/<V>.xml             a folder's views; views/<V>.xml for the root's
 //	queue.json                         the items in the queue and the next queue id (left items come back from builds)
@@ -59,7 +64,7 @@
 // # Differences from Jenkins
 //
 // Labels are ignored: every build runs on the built-in node. There is no
-// UI (HTML pages are stubs), no plugin loading, no SCM, no agents, no
+// UI (HTML pages are stubs), no plugin loading, no SCM but git, no agents, no
 // users; unsupported builders, publishers and build wrappers are skipped
 // with a console line. Folder views come from the folder's config when it
 // is created; replacing the folder's config.xml leaves them as they are.
@@ -177,7 +182,8 @@ type Master struct {
 	queueVer  uint64                // bumped on every queue change
 	plugins   []Plugin              // what pluginManager lists
 	trash     []string              // directories to remove outside the lock
-	timers    map[*item]*timerState // jobs with timer triggers
+	timers    map[*item]*timerState // jobs with timer or SCM triggers
+	scm       scmState              // SCM polling (its own lock)
 
 	saveMu    sync.Mutex // serialises queue.json writes
 	savedVer  uint64     // the queue version last written

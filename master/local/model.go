@@ -346,6 +346,7 @@ type build struct {
 	kill      func(error)   // cancels the build's context with a cause; nil when nothing runs
 	done      chan struct{} // closed when the build has ended
 	keepLog   bool
+	git       *gitRevision // the revision its GitSCM checked out; nil: none
 }
 
 func (b *build) class() string {
@@ -382,6 +383,9 @@ type cause struct {
 	UserName         string  `json:"userName,omitempty"`
 	Addr             string  `json:"addr,omitempty"`
 	Note             string  `json:"note,omitempty"`
+	UpstreamProject  string  `json:"upstreamProject,omitempty"`
+	UpstreamBuild    int     `json:"upstreamBuild,omitempty"`
+	UpstreamURL      string  `json:"upstreamUrl,omitempty"`
 }
 
 const (

@@ -20,6 +20,7 @@ var (
 	paramDefProps, choiceDefProps, paramsPropProps        []jprop
 	valueProps, secretValueProps, boolValueProps          []jprop
 	userCauseProps, remoteCauseProps, causeProps          []jprop
+	upstreamCauseProps                                    []jprop
 	healthProps, labelProps, executorProps, stubProps     []jprop
 	pluginManagerProps, pluginProps, dependencyProps      []jprop
 	computerSetProps, computerProps                       []jprop
@@ -108,7 +109,12 @@ func init() {
 			}
 			return nil
 		}},
-		{"scm", 1, false, func(c *jctx, r any) any { return jobj{class: "hudson.scm.NullSCM"} }},
+		{"scm", 1, false, func(c *jctx, r any) any {
+			if r.(*item).cfg.git != nil {
+				return jobj{class: classGitSCM}
+			}
+			return jobj{class: "hudson.scm.NullSCM"}
+		}},
 		{"upstreamProjects", 1, false, func(c *jctx, r any) any { return []any{} }},
 		{"allBuilds", -2, false, func(c *jctx, r any) any { return buildList(r.(*item), -1) }},
 	})
@@ -184,6 +190,8 @@ func init() {
 					props = userCauseProps
 				case causeRemote:
 					props = remoteCauseProps
+				case causeUpstream:
+					props = upstreamCauseProps
 				}
 				out[i] = jobj{class: cs[i].Class, props: props, recv: &cs[i]}
 			}
@@ -206,6 +214,11 @@ func init() {
 			return nil
 		}},
 	})
+	upstreamCauseProps = concat(causeProps, []jprop{
+		{"upstreamBuild", 3, false, func(c *jctx, r any) any { return r.(*cause).UpstreamBuild }},
+		{"upstreamProject", 3, false, func(c *jctx, r any) any { return r.(*cause).UpstreamProject }},
+		{"upstreamUrl", 3, false, func(c *jctx, r any) any { return r.(*cause).UpstreamURL }},
+	})
 	artifactProps = []jprop{
 		{"displayPath", 3, false, func(c *jctx, r any) any { return r.(artifactRef).display }},
 		{"fileName", 3, false, func(c *jctx, r any) any { return path.Base(r.(artifactRef).rel) }},
@@ -221,7 +234,7 @@ func init() {
 	buildHead := []jprop{
 		{"actions", 1, false, func(c *jctx, r any) any {
 			b := r.(*build)
-			return runActions(b.hasParams, b.params, b.causes)
+			return append(runActions(b.hasParams, b.params, b.causes), gitActions(b)...)
 		}},
 		{"artifacts", 1, false, func(c *jctx, r any) any { return artifactList(r.(*build).artifacts) }},
 		{"building", 1, false, func(c *jctx, r any) any { return r.(*build).building }},

@@ -121,6 +121,12 @@ func (rq *request) rootAction(t target, action string) {
 		rq.notFound()
 	case "computer":
 		rq.computerAction(t.rest[1:])
+	case "git":
+		if len(t.rest) == 2 && t.rest[1] == "notifyCommit" {
+			rq.notifyCommit()
+			return
+		}
+		rq.notFound()
 	default:
 		rq.notFound()
 	}
@@ -209,6 +215,8 @@ func (rq *request) jobAction(t target, action string) {
 		if rq.requirePOST() {
 			rq.setDisabled(t.it, true)
 		}
+	case "scmPollLog":
+		rq.scmPollLog(t.it)
 	default:
 		rq.itemAction(t, action)
 	}

@@ -263,8 +263,17 @@ func (m *Master) runFreestyle(r *runContext) string {
 		log.println("WARNING: the local master does not run " + s + "; skipped")
 	}
 	result := "SUCCESS"
+	if scm := root.child("scm"); scm != nil && scm.attr("class") == classGitSCM {
+		if err := m.checkout(r, readGitSCM(scm)); err != nil {
+			if r.ctx.Err() == nil {
+				log.println("ERROR: " + err.Error())
+				log.println("ERROR: the checkout of the job's GitSCM failed: the build's steps did not run")
+			}
+			result = "FAILURE"
+		}
+	}
 	for _, s := range steps.shells {
-		if r.ctx.Err() != nil {
+		if r.ctx.Err() != nil || result == "FAILURE" {
 			break
 		}
 		rc, err := m.runShell(r, s.command)
@@ -291,6 +300,12 @@ func (m *Master) runFreestyle(r *runContext) string {
 	}
 	if a := steps.archiver; a != nil {
 		result = worse(result, m.archive(r, a, result))
+	}
+	if len(steps.triggers) > 0 {
+		if r.ctx.Err() != nil {
+			result = "ABORTED"
+		}
+		m.triggerDownstream(r, steps.triggers, result)
 	}
 	return result
 }

@@ -229,6 +229,7 @@ type buildDisk struct {
 	Causes    []cause       `json:"causes"`
 	Artifacts []string      `json:"artifacts,omitempty"`
 	KeepLog   bool          `json:"keepLog,omitempty"`
+	Git       *gitRevision  `json:"git,omitempty"`
 }
 
 // makeBuildDir makes a starting build's directory, with its record, from
@@ -265,7 +266,7 @@ func (m *Master) writeBuild(b *build, path string) error {
 	d := buildDisk{
 		Number: b.number, QueueID: b.queueID, Timestamp: b.timestamp.UnixMilli(), Duration: b.duration.Milliseconds(),
 		Building: b.building, Result: b.result, HasParams: b.hasParams, Params: paramsToDisk(b.params),
-		Causes: b.causes, Artifacts: b.artifacts, KeepLog: b.keepLog,
+		Causes: b.causes, Artifacts: b.artifacts, KeepLog: b.keepLog, Git: b.git,
 	}
 	data, err := json.Marshal(d)
 	if err != nil {
@@ -426,7 +427,7 @@ func (m *Master) loadBuilds(job *item) {
 			job: job, number: n, queueID: d.QueueID, timestamp: time.UnixMilli(d.Timestamp),
 			duration: time.Duration(d.Duration) * time.Millisecond, building: d.Building, result: d.Result,
 			hasParams: d.HasParams, params: paramsFromDisk(d.Params), causes: d.Causes, artifacts: d.Artifacts,
-			executor: -1, keepLog: d.KeepLog, done: make(chan struct{}),
+			executor: -1, keepLog: d.KeepLog, git: d.Git, done: make(chan struct{}),
 		}
 		close(b.done)
 		if b.building {

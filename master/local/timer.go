@@ -2,6 +2,8 @@ package local
 
 import (
 	"time"
+
+	"github.com/jobctl/jobctl/cron"
 )
 
 // Timer triggers: one goroutine checks every second whether a new minute
@@ -10,23 +12,35 @@ import (
 // was down or asleep are not made up for.
 
 type timerState struct {
-	next time.Time // the next minute the job's specs fire
+	next time.Time // the next minute the job's timer specs fire
+	poll time.Time // the next minute its SCM trigger's specs fire
 }
 
-// setTimer (re)computes a job's next fire time; it forgets jobs without
-// timers. m.mu must be held.
+// setTimer (re)computes a job's next fire and poll times; it forgets jobs
+// without timer or SCM triggers. m.mu must be held.
 func (m *Master) setTimer(job *item) {
-	if !job.isJob() || len(job.cfg.timers) == 0 {
+	if !job.isJob() || len(job.cfg.timers) == 0 && len(job.cfg.polls) == 0 {
 		delete(m.timers, job)
 		return
 	}
-	st := &timerState{next: m.nextFire(job, m.now())}
+	now := m.now()
+	st := &timerState{next: m.nextFire(job, now), poll: m.nextPoll(job, now)}
 	m.timers[job] = st
 }
 
 func (m *Master) nextFire(job *item, after time.Time) time.Time {
+	return nextOf(job.cfg.timers, job, after)
+}
+
+// nextPoll is when a job's SCM trigger polls next; its specs are hashed
+// by the job's full name as a timer's are.
+func (m *Master) nextPoll(job *item, after time.Time) time.Time {
+	return nextOf(job.cfg.polls, job, after)
+}
+
+func nextOf(specs []*cron.Spec, job *item, after time.Time) time.Time {
 	var next time.Time
-	for _, spec := range job.cfg.timers {
+	for _, spec := range specs {
 		if t, ok := spec.Next(after, job.fullName()); ok && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
@@ -68,7 +82,15 @@ func (m *Master) fireTimers(now time.Time) {
 		return
 	}
 	fired := false
+	var polls []*item
 	for job, st := range m.timers {
+		if !st.poll.IsZero() && !now.Before(st.poll) {
+			due := now.Sub(st.poll) < time.Minute
+			st.poll = m.nextPoll(job, now)
+			if due && !job.deleting && !job.cfg.disabled {
+				polls = append(polls, job)
+			}
+		}
 		if st.next.IsZero() || now.Before(st.next) {
 			continue
 		}
@@ -88,5 +110,8 @@ func (m *Master) fireTimers(now time.Time) {
 	m.mu.Unlock()
 	if fired {
 		m.saveQueue()
+	}
+	for _, job := range polls {
+		m.schedulePoll(job)
 	}
 }
