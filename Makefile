@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 EXAMPLE := examples/modelshop
 
-.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-cases bench-master bench-jjb clean
+.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-components bench-cases bench-master bench-jjb clean
 
 all: build
 
@@ -65,6 +65,10 @@ fuzz:
 # Compile benchmarks (1,000 and 10,000 generated jobs).
 bench:
 	$(GO) test ./compiler -run='^$$' -bench=BenchmarkCompile -benchmem -benchtime=3x
+
+# Generate and compile the jobs of 200 components with 3 environments each.
+bench-components:
+	$(GO) test ./compiler -run='^$$' -bench=BenchmarkComponents -benchtime=5x
 
 # jobctl test: 1,000 flow cases, and 100 raw Groovy cases in one JVM.
 bench-cases:

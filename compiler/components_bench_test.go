@@ -33,7 +33,7 @@ func writeComponentRepo(tb testing.TB, dir string, n int, chain bool) {
 			parents = append(parents, i-1)
 		}
 		for _, d := range parents {
-			if d >= 0 && d < i && !contains(deps, fmt.Sprintf("c%03d", d)) {
+			if d >= 0 && d < i && !containsString(deps, fmt.Sprintf("c%03d", d)) {
 				deps = append(deps, fmt.Sprintf("c%03d", d))
 			}
 		}
@@ -52,7 +52,7 @@ func writeComponentRepo(tb testing.TB, dir string, n int, chain bool) {
 	}
 }
 
-func contains(xs []string, s string) bool {
+func containsString(xs []string, s string) bool {
 	for _, x := range xs {
 		if x == s {
 			return true

@@ -158,34 +158,45 @@ func (m memFS) ReadFile(rel string) ([]byte, error) {
 
 func (m memFS) Exists(rel string) bool { _, ok := m[rel]; return ok }
 
-// loadComponents reads the component files, generates their jobs and
-// loads those as it loads the repository's own (names), from paths under
+// loadComponents reads the component files, generates their jobs (and
+// the nightly prune job, when jobctl.yaml schedules one) and loads those
+// as it loads the repository's own (names), from paths under
 // components.RenderDir: where jobctl components render writes them.
 func (r *Repo) loadComponents(names []string, ps *jobs.Problems) error {
+	addAll := func(err error) error {
+		var ie *jobs.InputError
+		if errors.As(err, &ie) {
+			for _, p := range ie.Problems {
+				ps.AddProblem(p)
+			}
+			return nil
+		}
+		return err
+	}
 	cs, err := components.Load(r.Root)
 	if err != nil {
-		var ie *jobs.InputError
-		if errors.As(err, &ie) {
-			for _, p := range ie.Problems {
-				ps.AddProblem(p)
-			}
+		return addAll(err)
+	}
+	var files []components.File
+	if len(cs) > 0 {
+		if files, err = components.Generate(cs, names); err != nil {
+			return addAll(err)
+		}
+	}
+	if prune := pruneJobFiles(r.Project); prune != nil {
+		clash := contains(names, PruneJob)
+		for _, f := range files {
+			clash = clash || f.Path == prune[0].Path
+		}
+		if clash {
+			ps.Add(jobs.ProjectFile, r.Project.Prune.Line, r.Project.Prune.Col, "prune.schedule generates the job %s, which another job or a component already makes: rename that", PruneJob)
 			return nil
 		}
-		return err
+		files = append(files, prune...)
+		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	}
-	if len(cs) == 0 {
+	if len(files) == 0 {
 		return nil
-	}
-	files, err := components.Generate(cs, names)
-	if err != nil {
-		var ie *jobs.InputError
-		if errors.As(err, &ie) {
-			for _, p := range ie.Problems {
-				ps.AddProblem(p)
-			}
-			return nil
-		}
-		return err
 	}
 	r.Components, r.Generated = cs, files
 	prefix := components.RenderDir + "/"
@@ -378,4 +389,13 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -274,7 +274,7 @@ prune:
 		Name:      "modelshop",
 		Defaults:  Defaults{Label: "linux", Keep: Keep{Days: 5, Builds: 200}, Timeout: 10 * time.Minute, Retries: 1, Concurrent: true},
 		MasterURL: "http://127.0.0.1:8080",
-		Prune:     Prune{Schedule: "@daily", OlderThan: 14 * 24 * time.Hour},
+		Prune:     Prune{Schedule: "@daily", OlderThan: 14 * 24 * time.Hour, Line: 10, Col: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ParseProject (-want +got):\n%s", diff)

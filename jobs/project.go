@@ -40,10 +40,16 @@ type Keep struct {
 	Builds int
 }
 
-// Prune holds the nightly prune settings.
+// Prune holds the nightly prune settings. With a Schedule, jobctl
+// generates a job that runs jobctl prune on it.
 type Prune struct {
 	Schedule  string
 	OlderThan time.Duration
+	// Label is the agent label of the prune job: agents that have jobctl
+	// installed ("" takes the project's default label).
+	Label string
+	// Line and Col are the position of the prune key.
+	Line, Col int
 }
 
 // DefaultKeep is the retention used when jobctl.yaml sets none: Jenkins
@@ -129,9 +135,13 @@ func ParseProject(file string, data []byte, ps *Problems) *Project {
 		}
 	}
 	if v, ok := f["prune"]; ok {
-		pf := d.mapping(v.val, "prune", "schedule", "older_than")
+		pf := d.mapping(v.val, "prune", "schedule", "older_than", "label")
+		p.Prune.Line, p.Prune.Col = v.key.Line, v.key.Column
 		if x, ok := pf["schedule"]; ok {
 			p.Prune.Schedule = d.schedule(x.val)
+		}
+		if x, ok := pf["label"]; ok {
+			p.Prune.Label = d.label(x.val)
 		}
 		if x, ok := pf["older_than"]; ok {
 			p.Prune.OlderThan, _ = d.duration(x.val, "older_than")
