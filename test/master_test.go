@@ -63,7 +63,9 @@ func startMasterProc(t *testing.T, home string, args ...string) *masterProc {
 	return p
 }
 
-// kill ends the master with SIGKILL, as a crash would, and its builds with it.
+// kill ends the master with SIGKILL, as a crash would. Builds run in process
+// groups of their own and outlive it, as a real agent's builds outlive a
+// crashed Jenkins controller: wait for them before removing their files.
 func (p *masterProc) kill() {
 	if p.cmd.Process != nil {
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)

@@ -12,7 +12,7 @@ def price(volume_mm3, material="pla", rush=False):
     if volume_mm3 < 0:
         raise ValueError("negative volume")
     grams = volume_mm3 / 1000.0 * DENSITY[material]
-    total = SETUP_FEE + grams * RATES[material]
+    total = round(SETUP_FEE + grams * RATES[material], 2)
     if rush:
         total *= 1.5
     return round(total, 2)
