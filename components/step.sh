@@ -73,6 +73,7 @@ manager_load() {
 		for v in "$NVM_DIR"/versions/node/v*; do
 			[[ -d $v ]] && have+=("${v##*/v}")
 		done
+		((${#have[@]})) && mapfile -t have < <(printf '%s\n' "${have[@]}" | sort -V)
 		;;
 	ruby)
 		for f in "${rvm_path:-$HOME/.rvm}/scripts/rvm" /usr/local/rvm/scripts/rvm; do
@@ -151,6 +152,9 @@ use_tool() {
 			return 0
 		fi
 	fi
+	if [[ -z $found ]] && command -v "$tool" >/dev/null 2>&1; then
+		found="$tool at $(command -v "$tool"), which prints no version for --version"
+	fi
 	msg="needs $tool $constraint, found ${found:-no $tool on PATH}"
 	if [[ -n $manager ]]; then
 		msg+=" ($manager has ${have[*]:-no version installed})"
@@ -167,7 +171,7 @@ use_tool() {
 checkout() {
 	local ref=${GIT_REF:-}
 	if [[ -z $ref || $ref == -* || $ref =~ [[:space:]] ]]; then
-		fail "GIT_REF must name a branch, tag or commit of $repository, found '$ref'"
+		fail "GIT_REF must name a branch, tag or commit of $repository, found ${ref@Q}"
 	fi
 	echo "checking out $repository at $ref"
 	export GIT_TERMINAL_PROMPT=0
@@ -177,11 +181,11 @@ checkout() {
 	fi
 	git remote remove origin >/dev/null 2>&1
 	git remote add origin "$repository" || fail "cannot add the remote $repository"
-	git fetch --quiet --force --tags --prune origin '+refs/heads/*:refs/remotes/origin/*' ||
+	git fetch --quiet --force --prune origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ||
 		fail "cannot fetch $repository (is it reachable from this agent, with read access?)"
 	GIT_HASH=$(git rev-parse --verify --quiet "refs/remotes/origin/$ref^{commit}" ||
 		git rev-parse --verify --quiet "refs/tags/$ref^{commit}" ||
-		git rev-parse --verify --quiet "$ref^{commit}")
+		{ [[ $ref =~ ^[0-9a-f]{4,40}$ ]] && git rev-parse --verify --quiet "$ref^{commit}"; })
 	if [[ -z $GIT_HASH ]] && git fetch --quiet origin "$ref" 2>/dev/null; then
 		GIT_HASH=$(git rev-parse --verify --quiet 'FETCH_HEAD^{commit}')
 	fi
@@ -197,7 +201,7 @@ checkout() {
 }
 
 main() {
-	local i list problems=()
+	local i list name vars=() problems=()
 	for i in "${!tools[@]}"; do
 		use_tool "${tools[i]}" "${constraints[i]}" "${checks[i]}"
 	done
@@ -207,7 +211,8 @@ main() {
 	fi
 	case $environment_mode in
 	required)
-		environment "${ENVIRONMENT:-}" || fail "$component has no environment '${ENVIRONMENT:-}'; it has: $environments"
+		name=${ENVIRONMENT:-}
+		environment "$name" || fail "$component has no environment ${name@Q}; it has: $environments"
 		echo "environment ${ENVIRONMENT}"
 		;;
 	optional)
@@ -223,7 +228,7 @@ main() {
 	checkout
 	for i in "${!commands[@]}"; do
 		echo "+ ${commands[i]}"
-		bash -o pipefail -ec "${commands[i]}" || fail "$step command $((i + 1)) of ${#commands[@]} failed with exit status $?: ${commands[i]}"
+		env "${vars[@]}" bash -o pipefail -ec "${commands[i]}" || fail "$step command $((i + 1)) of ${#commands[@]} failed with exit status $?: ${commands[i]}"
 	done
 	echo "$component: $step passed at $GIT_HASH"
 }
