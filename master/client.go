@@ -10,7 +10,9 @@
 //
 // Deploying is plan, then apply: Plan compares a build with what the master
 // holds and returns a DeployPlan (data, printable, testable); Apply carries
-// it out.
+// it out. Pruning is the same: PlanPrune is a pure function of one
+// folder listing, the time and the window, and returns a PrunePlan;
+// ApplyPrune deletes what it prunes, callers before callees.
 //
 // Following builds (run, status, logs) goes in its own file here: gojenkins'
 // GetBuildFromQueueID sleeps, ignores cancellation and 404 and never ends

@@ -22,6 +22,7 @@ type Job struct {
 	Name        string     `json:"name"`
 	Description string     `json:"description,omitempty"`
 	Color       string     `json:"color,omitempty"`
+	InQueue     bool       `json:"inQueue,omitempty"`
 	LastBuild   *LastBuild `json:"lastBuild,omitempty"`
 	Jobs        []Job      `json:"jobs,omitempty"` // a sub-folder's jobs
 }
@@ -62,7 +63,7 @@ func (f *Folder) View(name string) *View {
 	return nil
 }
 
-const jobFields = "name,description,color,lastBuild[number,timestamp,result,building,duration]"
+const jobFields = "name,description,color,inQueue,lastBuild[number,timestamp,result,building,duration]"
 
 // listTree is the tree= of the one listing request: the folder's
 // description and views, and its jobs nested three levels deep.

@@ -45,10 +45,12 @@ and tested with.`,
 	})
 	cmd.AddCommand(
 		newBuildCmd(io, opts),
+		newComponentsCmd(io, opts),
 		newDeployCmd(io, opts),
 		newGraphCmd(io, opts),
 		newLogsCmd(io, opts),
 		newMasterCmd(io),
+		newPruneCmd(io, opts),
 		newRunCmd(io, opts),
 		newStatusCmd(io, opts),
 		newTestCmd(io, opts),
