@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 EXAMPLE := examples/modelshop
 
-.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-components bench-cases bench-master bench-jjb clean
+.PHONY: all build demo test vet fmt-check unit example-workers example-locked example-cases fuzz bench bench-components bench-prune bench-cases bench-master bench-jjb clean
 
 all: build
 
@@ -69,6 +69,11 @@ bench:
 # Generate and compile the jobs of 200 components with 3 environments each.
 bench-components:
 	$(GO) test ./compiler -run='^$$' -bench=BenchmarkComponents -benchtime=5x
+
+# jobctl prune on the local master: plan 10,000 versions of one project (one
+# listing request, then the planning), and delete the 9,000 it prunes.
+bench-prune:
+	$(GO) test ./master -run='^$$' -bench=Prune -benchtime=3x
 
 # jobctl test: 1,000 flow cases, and 100 raw Groovy cases in one JVM.
 bench-cases:

@@ -55,7 +55,7 @@ func pruneJobFiles(p *jobs.Project) []components.File {
 	line("project=%s", templates.QuoteShell(p.Name))
 	line("window=%s", templates.QuoteShell(window))
 	line("if ! command -v jobctl >/dev/null 2>&1; then")
-	line("\techo \"jobctl is not on this agent's PATH ($PATH): install it there (see the README, Pruning)\" >\"$JOBCTL_REPORT_REASON\"")
+	line("\techo \"jobctl is not on this agent's PATH ($PATH): install it there (see the README, Pruning nightly)\" >\"$JOBCTL_REPORT_REASON\"")
 	line("\texit 1")
 	line("fi")
 	line("args=(prune --project \"$project\" --older-than \"$window\")")

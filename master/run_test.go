@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,10 +136,15 @@ func TestWaitCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(ctx, 2*time.Second) // room for a loaded machine: the first read must finish
+	// The context ends once Wait has seen the item waiting (however long
+	// that takes on a loaded machine), and a few polls later.
+	short, cancel := context.WithCancel(ctx)
 	defer cancel()
-	o, err := c.Wait(short, q, master.WaitOptions{Poll: 20 * time.Millisecond})
-	if !errors.Is(err, context.DeadlineExceeded) || o == nil || o.Queue.State() != "waiting" {
+	var once sync.Once
+	o, err := c.Wait(short, q, master.WaitOptions{Poll: 20 * time.Millisecond, Progress: func(string) {
+		once.Do(func() { time.AfterFunc(100*time.Millisecond, cancel) })
+	}})
+	if !errors.Is(err, context.Canceled) || o == nil || o.Queue.State() != "waiting" {
 		t.Fatalf("Wait with a short context: %+v, %v; want the item waiting and the context's error", o, err)
 	}
 	if strings.Contains(err.Error(), token) {

@@ -26,8 +26,8 @@ import (
 // shopComponents are the example's components; web depends on the others.
 var shopComponents = []string{"platform_api", "teams_api", "web"}
 
-// generatedJobs are the names of the jobs the example's component files
-// generate, sorted.
+// generatedJobs are the names of the jobs generated for the example (from
+// its component files and its prune section), sorted.
 func generatedJobs() []string {
 	var out []string
 	for _, c := range shopComponents {
@@ -38,6 +38,7 @@ func generatedJobs() []string {
 	for _, env := range []string{"qa", "production"} {
 		out = append(out, env+"-stage", env+"-release")
 	}
+	out = append(out, "jobctl-prune") // from jobctl.yaml's prune section
 	sort.Strings(out)
 	return out
 }
@@ -571,7 +572,7 @@ func TestComponentsRender(t *testing.T) {
 	if diff := cmp.Diff(want, strings.Fields(r.stdout)); diff != "" {
 		t.Errorf("printed names (-want +got):\n%s", diff)
 	}
-	if s := fmt.Sprintf("wrote %d jobs from 3 component files to %s", len(want), out); !strings.Contains(r.stderr, s) {
+	if s := fmt.Sprintf("wrote %d jobs generated from 3 component files and jobctl.yaml's prune section to %s", len(want), out); !strings.Contains(r.stderr, s) {
 		t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 	}
 	var dirs []string

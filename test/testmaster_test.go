@@ -22,8 +22,8 @@ func failureLines(out string) []string {
 }
 
 // TestTestOnMaster replays the example's mock cases as real builds of its
-// noop build on a local master: every process_upload case passes as it does
-// offline, the raw Groovy cases with sh mocks are skipped, the real
+// noop build on a local master: every process_upload case and every case
+// of a job generated from a component file passes as it does offline, the raw Groovy cases with sh mocks are skipped, the real
 // project's folder is left alone, and a wrong expectation fails with the
 // message the offline run gives.
 func TestTestOnMaster(t *testing.T) {
@@ -42,19 +42,27 @@ func TestTestOnMaster(t *testing.T) {
 			t.Errorf("process_upload/%s did not pass on the master:\n%s", name, r.stdout)
 		}
 	}
+	// The cases of the jobs generated from component files replay too.
+	for _, name := range []string{"web-build-test/success", "web-build-test/test_fails", "web-build-test/build_fails",
+		"web-build-test-stage-release/success", "qa-stage/success", "qa-stage/api_fails",
+		"platform_api-integration/success", "platform_api-integration/breaks_web"} {
+		if !strings.Contains(r.stdout, "ok   "+name+" (master, ") {
+			t.Errorf("%s did not pass on the master:\n%s", name, r.stdout)
+		}
+	}
 	for _, name := range []string{"all_quoted", "listing_fails", "some_fail", "store_fails"} {
 		if !strings.Contains(r.stdout, "skip reprocess_batch/"+name+" (master): the case mocks sh steps") {
 			t.Errorf("reprocess_batch/%s was not skipped:\n%s", name, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stderr, "10 cases: 6 passed, 0 failed, 4 skipped") || !strings.Contains(r.stderr, "modelshop-noop") {
+	if !strings.Contains(r.stderr, "18 cases: 14 passed, 0 failed, 4 skipped") || !strings.Contains(r.stderr, "modelshop-noop") {
 		t.Errorf("unexpected summary:\n%s", r.stderr)
 	}
 	x, err := os.ReadFile(junit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`tests="10" failures="0" skipped="4"`, `<skipped message="the case mocks sh steps`} {
+	for _, s := range []string{`tests="18" failures="0" skipped="4"`, `<skipped message="the case mocks sh steps`} {
 		if !strings.Contains(string(x), s) {
 			t.Errorf("JUnit XML lacks %s:\n%s", s, x)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jobctl/jobctl/compiler"
 	"github.com/jobctl/jobctl/components"
+	"github.com/jobctl/jobctl/jobs"
 )
 
 func newComponentsCmd(io *streams, root *rootOptions) *cobra.Command {
@@ -39,7 +40,8 @@ func newComponentsRenderCmd(io *streams, root *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Write the job sources generated from component files",
-		Long: `Write the job sources jobctl generates from components/*.yaml, as
+		Long: `Write the job sources jobctl generates from components/*.yaml (and the
+nightly prune job, when jobctl.yaml's prune section has a schedule), as
 jobs/<name>/{job.yaml,run.sh,flow.yaml} under --out (default
 build/components in the job repository), and print the generated jobs'
 names on stdout. These are ordinary job sources: the ones jobctl build
@@ -94,7 +96,14 @@ func renderRun(io *streams, opts *renderOptions) error {
 	for _, n := range names {
 		fmt.Fprintln(io.Out, n)
 	}
-	fmt.Fprintf(io.Err, "wrote %d jobs from %d component files to %s\n", len(seen), len(repo.Components), out)
+	from := fmt.Sprintf("%d component files", len(repo.Components))
+	for _, f := range repo.Generated {
+		if f.From == jobs.ProjectFile {
+			from += " and " + jobs.ProjectFile + "'s prune section"
+			break
+		}
+	}
+	fmt.Fprintf(io.Err, "wrote %d jobs generated from %s to %s\n", len(seen), from, out)
 	return nil
 }
 

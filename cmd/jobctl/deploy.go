@@ -50,8 +50,8 @@ Deployed definitions are never changed in place, so a deploy that fails
 half-way leaves the previous versions as the latest, and running it again
 converges.
 
-The master is JENKINS_URL (or --url), with JENKINS_USER and
-JENKINS_API_TOKEN; without one, the local master at ` + master.DefaultURL + `
+The master is --url, else JENKINS_URL, else jobctl.yaml's master.url,
+with JENKINS_USER and JENKINS_API_TOKEN; without any, the local master at ` + master.DefaultURL + `
 (start it with jobctl master).`,
 		Example: `  # Deploy to the local master
   jobctl master &
@@ -72,7 +72,7 @@ JENKINS_API_TOKEN; without one, the local master at ` + master.DefaultURL + `
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan; make no change on the master")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the plan and result as JSON")
-	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else "+master.DefaultURL+")")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else jobctl.yaml's master.url, else "+master.DefaultURL+")")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 8, "create up to `N` jobs at once")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "bound each HTTP request to `DURATION`")
 	return cmd
@@ -94,7 +94,7 @@ func deployRun(ctx context.Context, io *streams, opts *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := master.ConfigFromEnv(opts.URL)
+	cfg := master.ConfigFromEnv(masterURL(opts.URL, opts.Root.Dir))
 	cfg.Timeout = opts.Timeout
 	client, err := master.New(ctx, cfg)
 	if err != nil {

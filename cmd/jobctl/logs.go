@@ -50,7 +50,7 @@ With --follow, keep printing what the build writes until it ends
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing the console until the build ends")
-	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else "+master.DefaultURL+")")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else jobctl.yaml's master.url, else "+master.DefaultURL+")")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "bound each HTTP request to `DURATION`")
 	cmd.Flags().DurationVar(&opts.Poll, "poll", 500*time.Millisecond, "with --follow, poll the master every `DURATION`")
 	return cmd
@@ -64,7 +64,7 @@ func logsRun(ctx context.Context, io *streams, opts *logsOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := master.ConfigFromEnv(opts.URL)
+	cfg := master.ConfigFromEnv(masterURL(opts.URL, opts.Root.Dir))
 	cfg.Timeout = opts.Timeout
 	c, err := master.New(ctx, cfg)
 	if err != nil {

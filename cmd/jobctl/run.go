@@ -63,8 +63,8 @@ Triggering is never retried once the request may have reached the master
 (only a refused connection is tried again), so a run never queues two
 builds.
 
-The master is JENKINS_URL (or --url), with JENKINS_USER and
-JENKINS_API_TOKEN; without one, the local master at ` + master.DefaultURL + `.`,
+The master is --url, else JENKINS_URL, else jobctl.yaml's master.url,
+with JENKINS_USER and JENKINS_API_TOKEN; without any, the local master at ` + master.DefaultURL + `.`,
 		Example: `  # Trigger process_upload; prints the queue item URL
   jobctl run process_upload -p SOURCE_S3_FILE_PATH=s3://uploads/cube.stl
 
@@ -82,7 +82,7 @@ JENKINS_API_TOKEN; without one, the local master at ` + master.DefaultURL + `.`,
 	cmd.Flags().StringArrayVarP(&opts.Params, "param", "p", nil, "set the param KEY to VALUE (`KEY=VALUE`; repeatable)")
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "follow the build to its end; print its result and report")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the queue URL, build URL, number, result and report as JSON")
-	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else "+master.DefaultURL+")")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else jobctl.yaml's master.url, else "+master.DefaultURL+")")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "bound each HTTP request to `DURATION`")
 	cmd.Flags().DurationVar(&opts.Poll, "poll", 500*time.Millisecond, "with --wait, poll the master every `DURATION`")
 	return cmd
@@ -238,7 +238,7 @@ func runRun(ctx context.Context, io *streams, opts *runOptions) error {
 	if err != nil {
 		return &usageError{cmd: "run", err: fmt.Errorf("run %s: %w", job.Name, err)}
 	}
-	cfg := master.ConfigFromEnv(opts.URL)
+	cfg := master.ConfigFromEnv(masterURL(opts.URL, opts.Root.Dir))
 	cfg.Timeout = opts.Timeout
 	c, err := master.New(ctx, cfg)
 	if err != nil {

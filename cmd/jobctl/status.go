@@ -51,7 +51,7 @@ item was cancelled.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the state, build, result and report as JSON")
-	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else "+master.DefaultURL+")")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "the master's `URL` (default: $JENKINS_URL, else jobctl.yaml's master.url, else "+master.DefaultURL+")")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "bound each HTTP request to `DURATION`")
 	return cmd
 }
@@ -76,7 +76,7 @@ func statusRun(ctx context.Context, io *streams, opts *statusOptions) error {
 			return &usageError{cmd: "status", err: fmt.Errorf("%q: want a queue item URL (as jobctl run prints it) or NAME#N", opts.Arg)}
 		}
 	}
-	cfg := master.ConfigFromEnv(opts.URL)
+	cfg := master.ConfigFromEnv(masterURL(opts.URL, opts.Root.Dir))
 	cfg.Timeout = opts.Timeout
 	if isQueue {
 		c, err := master.New(ctx, cfg)
