@@ -29,7 +29,17 @@ type masterProc struct {
 // for the URL it prints.
 func startMasterProc(t *testing.T, home string, args ...string) *masterProc {
 	t.Helper()
+	return startMasterEnv(t, home, nil, args...)
+}
+
+// startMasterEnv is startMasterProc with env added to the master's
+// environment (and so to its builds').
+func startMasterEnv(t *testing.T, home string, env []string, args ...string) *masterProc {
+	t.Helper()
 	cmd := exec.Command(jobctl, append([]string{"master", "--home", home, "--addr", "127.0.0.1:0"}, args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,16 +1,12 @@
 package test
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,39 +18,7 @@ import (
 // on has jobctl installed.
 func startMasterWithPath(t *testing.T, home, dir string) *masterProc {
 	t.Helper()
-	cmd := exec.Command(jobctl, "master", "--home", home, "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &masterProc{cmd: cmd}
-	t.Cleanup(func() { p.kill() })
-	line := make(chan string, 1)
-	go func() {
-		s := bufio.NewScanner(stdout)
-		if s.Scan() {
-			line <- s.Text()
-		}
-		close(line)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case u, ok := <-line:
-		if !ok || !strings.HasPrefix(u, "http://") {
-			t.Fatalf("jobctl master printed %q; stderr:\n%s", u, stderr.String())
-		}
-		p.url = u
-	case <-time.After(30 * time.Second):
-		t.Fatalf("jobctl master did not print its URL; stderr:\n%s", stderr.String())
-	}
-	return p
+	return startMasterEnv(t, home, []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")})
 }
 
 // stamp matches the time stamp a worker's console lines start with.
