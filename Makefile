@@ -54,7 +54,8 @@ example-workers:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./jobs -run='^$$' -fuzz=FuzzParseJob -fuzztime=$(FUZZTIME)
-	$(GO) test ./components -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	$(GO) test ./components -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./components -run='^$$' -fuzz=FuzzGenerate -fuzztime=$(FUZZTIME)
 	$(GO) test ./groovy -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./cron -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	$(GO) test ./templates -run='^$$' -fuzz=FuzzRenderWorkerScript -fuzztime=$(FUZZTIME)
