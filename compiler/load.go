@@ -180,7 +180,9 @@ func (r *Repo) loadComponents(names []string, ps *jobs.Problems) error {
 	var files []components.File
 	if len(cs) > 0 {
 		if files, err = components.Generate(cs, names); err != nil {
-			return addAll(err)
+			if err := addAll(err); err != nil {
+				return err
+			}
 		}
 	}
 	if prune := pruneJobFiles(r.Project); prune != nil {
@@ -190,6 +192,9 @@ func (r *Repo) loadComponents(names []string, ps *jobs.Problems) error {
 		}
 		if clash {
 			ps.Add(jobs.ProjectFile, r.Project.Prune.Line, r.Project.Prune.Col, "prune.schedule generates the job %s, which another job or a component already makes: rename that", PruneJob)
+			return nil
+		}
+		if ps.Len() > 0 {
 			return nil
 		}
 		files = append(files, prune...)

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/jobctl/jobctl/cron"
 	"github.com/jobctl/jobctl/jobs"
 )
 
@@ -42,6 +43,10 @@ type Component struct {
 	// runs in production (default "production"): integration jobs stage
 	// it. The component's release commands are expected to move it.
 	ProductionRef string
+	// Poll is how often Jenkins polls the repository for changes under
+	// Path (Jenkins cron, default "H/5 * * * *"), or "none" to build only
+	// on push notifications.
+	Poll string
 	// Timeout bounds each generated worker's run, as written ("30m",
 	// "none"); "" takes the project's default.
 	Timeout string
@@ -148,7 +153,7 @@ func Load(root string) ([]*Component, error) {
 
 var keys = []string{
 	"description", "repository", "path", "tools", "build", "test", "stage",
-	"release", "environments", "depends_on", "branch", "production_ref", "timeout",
+	"release", "environments", "depends_on", "branch", "production_ref", "timeout", "poll",
 }
 
 var (
@@ -245,7 +250,7 @@ func Parse(file string, data []byte, ps *jobs.Problems) *Component {
 	before := ps.Len()
 	d := &decoder{file: file, ps: ps}
 	c := &Component{Name: strings.TrimSuffix(path.Base(file), ".yaml"), File: file,
-		Branch: DefaultBranch, ProductionRef: DefaultProductionRef}
+		Branch: DefaultBranch, ProductionRef: DefaultProductionRef, Poll: jobs.DefaultWatchPoll}
 	if err := jobs.CheckName(c.Name); err != nil {
 		ps.Add(file, 0, 0, "component name (the file's name): %v", err)
 	}
@@ -278,6 +283,14 @@ func Parse(file string, data []byte, ps *jobs.Problems) *Component {
 	}
 	if e, ok := f["production_ref"]; ok {
 		c.ProductionRef = d.ref(e.Val, "production_ref")
+	}
+	if e, ok := f["poll"]; ok {
+		if s, ok := d.str(e.Val, "poll"); ok {
+			if _, err := cron.Parse(s); err != nil && s != jobs.NoPoll {
+				d.add(jobs.ResolveAlias(e.Val), "poll %q: write a Jenkins cron schedule such as \"H/5 * * * *\", or none to build on push notifications only: %v", s, err)
+			}
+			c.Poll = s
+		}
 	}
 	if e, ok := f["timeout"]; ok {
 		if s, ok := d.str(e.Val, "timeout"); ok {

@@ -38,13 +38,13 @@ func TestLoadExample(t *testing.T) {
 	}
 	want := []*Component{
 		{
-			Name: "platform_api", File: "components/platform_api.yaml", Repository: "/srv/git/platform.git", Branch: "main", ProductionRef: "production",
+			Name: "platform_api", File: "components/platform_api.yaml", Repository: "/srv/git/platform.git", Branch: "main", ProductionRef: "production", Poll: "H/5 * * * *",
 			Build:        []Command{{Run: "make", Line: 2, Col: 8}},
 			Environments: []Environment{{Name: "qa", Line: 4, Col: 3}, {Name: "production", Line: 5, Col: 3}},
 			Line:         1, Col: 1,
 		},
 		{
-			Name: "teams_api", File: "components/teams_api.yaml", Repository: "git@git.example.com:shop/teams.git", Branch: "main", ProductionRef: "production",
+			Name: "teams_api", File: "components/teams_api.yaml", Repository: "git@git.example.com:shop/teams.git", Branch: "main", ProductionRef: "production", Poll: "H/5 * * * *",
 			Tools:        []Tool{{Name: "node", Constraint: ">= 8, < 9", Checks: []jobs.VersionCheck{{Op: ">=", Version: "8"}, {Op: "<", Version: "9"}}, Line: 2, Col: 9}},
 			Build:        []Command{{Run: "make", Line: 3, Col: 9}},
 			Environments: []Environment{{Name: "qa", Line: 5, Col: 16}, {Name: "production", Line: 5, Col: 24}},
@@ -53,7 +53,7 @@ func TestLoadExample(t *testing.T) {
 		},
 		{
 			Name: "web", File: "components/web.yaml", Description: "The web frontend.",
-			Repository: "https://git.example.com/shop/web.git", Path: "web", Branch: "main", ProductionRef: "production",
+			Repository: "https://git.example.com/shop/web.git", Path: "web", Branch: "main", ProductionRef: "production", Poll: "H/5 * * * *",
 			Tools: []Tool{
 				{Name: "node", Constraint: "8.12.0", Checks: []jobs.VersionCheck{{Op: "=", Version: "8.12.0"}}, Line: 5, Col: 3},
 				{Name: "ruby", Constraint: "~> 2.6", Checks: []jobs.VersionCheck{{Op: ">=", Version: "2.6"}, {Op: "<", Version: "3"}}, Line: 6, Col: 3},
@@ -187,7 +187,7 @@ func TestParseProblems(t *testing.T) {
 			name: "unknown keys with a hint",
 			data: "repository: /r\nbuild: make\ndepends: [x]\nenviroments: {}\n",
 			want: []string{
-				`components/c.yaml:3:1: component: unknown key "depends"; expected one of: branch, build, depends_on, description, environments, path, production_ref, release, repository, stage, test, timeout, tools`,
+				`components/c.yaml:3:1: component: unknown key "depends"; expected one of: branch, build, depends_on, description, environments, path, poll, production_ref, release, repository, stage, test, timeout, tools`,
 				`components/c.yaml:4:1: component: unknown key "enviroments"; did you mean "environments"?`,
 			},
 		},

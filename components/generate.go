@@ -368,6 +368,9 @@ func (g *generator) watch(c *Component) []File {
 	if c.Path != "" {
 		y.line("  paths: [%s]", yq(c.Path))
 	}
+	if c.Poll != jobs.DefaultWatchPoll {
+		y.line("  poll: %s", yq(c.Poll))
+	}
 	y.line("  trigger: %s", BuildTestJob(c.Name))
 	y.line("script: run.sh")
 

@@ -23,7 +23,9 @@ type Watch struct {
 	// '/'; a commit counts when it changes a file under one of them. None
 	// means the whole repository.
 	Paths []string
-	// Poll is the Jenkins cron schedule of the polling (default "H/5 * * * *").
+	// Poll is the Jenkins cron schedule of the polling (default
+	// "H/5 * * * *"); "" polls only when the git server notifies Jenkins
+	// of a push (written "none").
 	Poll string
 	// Trigger is the common name of the job to run on a change; it must
 	// take a GIT_REF param.
@@ -39,6 +41,10 @@ const (
 	DefaultWatchBranch = "main"
 	DefaultWatchPoll   = "H/5 * * * *"
 )
+
+// NoPoll, as watch.poll, turns the timed polling off: Jenkins then polls
+// only when notified of a push (/git/notifyCommit).
+const NoPoll = "none"
 
 // WatchRefParam is the param a watch's trigger job is given the commit in.
 const WatchRefParam = "GIT_REF"
@@ -142,7 +148,11 @@ func (d *decoder) watch(v field) *Watch {
 
 func (d *decoder) watchRest(w *Watch, f map[string]field) *Watch {
 	if x, ok := f["poll"]; ok {
-		w.Poll = d.scheduleAs(x.val, "watch.poll")
+		if n := d.resolve(x.val); n.Kind == yaml.ScalarNode && n.Value == NoPoll {
+			w.Poll = ""
+		} else {
+			w.Poll = d.scheduleAs(x.val, "watch.poll")
+		}
 	}
 	if x, ok := f["trigger"]; ok {
 		if s, ok := d.str(x.val, "watch.trigger"); ok {
