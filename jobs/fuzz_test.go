@@ -19,6 +19,7 @@ func FuzzParseJob(f *testing.F) {
 	f.Add([]byte("kind: orchestration\nflow: {phases: []}\nschedule: 'H H(0-7) * * *'\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("kind: worker\nrequires: {tools: {node: {version: '~> 1', probe: x}}}\n"))
+	f.Add([]byte("kind: worker\nwatch: {repository: /r.git, branch: a/b, paths: [x, y/z], poll: none, trigger: t}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ps Problems
 		ParseJob("jobs/j/job.yaml", "j", data, testDefaults, &ps)
