@@ -92,70 +92,47 @@ func (c *Client) createJobs(ctx context.Context, p *DeployPlan, opt ApplyOptions
 	if n <= 0 {
 		n = 8
 	}
-	done := make(map[string]chan struct{}, len(p.Create))
 	index := make(map[string]int, len(p.Create))
 	for i, j := range p.Create {
-		done[j.Deployed] = make(chan struct{})
 		index[j.Deployed] = i
 	}
+	wait := make([][]int, len(p.Create))
+	for i, j := range p.Create {
+		for _, callee := range j.Calls {
+			if k, ok := index[callee]; ok {
+				wait[i] = append(wait[i], k)
+			}
+		}
+	}
 	results := make([]JobResult, len(p.Create))
-	failed := make([]bool, len(p.Create))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	count := 0
-	for i, j := range p.Create {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done[j.Deployed])
-			results[i] = JobResult{Deployed: j.Deployed, Verb: Created}
-			for _, callee := range j.Calls {
-				if ch, ok := done[callee]; ok {
-					select {
-					case <-ch:
-					case <-ctx.Done():
-					}
-					mu.Lock()
-					bad := failed[index[callee]]
-					mu.Unlock()
-					if bad || ctx.Err() != nil {
-						results[i] = JobResult{Deployed: j.Deployed, Verb: Skipped, Error: "not created: " + callee + " was not created"}
-						mu.Lock()
-						failed[i] = true
-						mu.Unlock()
-						return
-					}
-				}
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				mu.Lock()
-				failed[i] = true
-				mu.Unlock()
-				results[i] = JobResult{Deployed: j.Deployed, Verb: Skipped, Error: ctx.Err().Error()}
-				return
-			}
-			err := c.CreateJob(ctx, p.Folder+"/"+j.Deployed, p.Project, j.Name, p.build.XML[j.Deployed])
-			<-sem
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed[i] = true
-				results[i] = JobResult{Deployed: j.Deployed, Verb: Failed, Error: err.Error()}
-				return
-			}
-			count++
-			if opt.Progress != nil {
-				opt.Progress(count, len(p.Create), j.Deployed)
-			}
-		}()
-	}
-	wg.Wait()
+	runOrdered(ctx, len(p.Create), n, wait, func(i int) error {
+		j := p.Create[i]
+		if err := c.CreateJob(ctx, p.Folder+"/"+j.Deployed, p.Project, j.Name, p.build.XML[j.Deployed]); err != nil {
+			results[i] = JobResult{Deployed: j.Deployed, Verb: Failed, Error: err.Error()}
+			return err
+		}
+		results[i] = JobResult{Deployed: j.Deployed, Verb: Created}
+		mu.Lock()
+		defer mu.Unlock()
+		count++
+		if opt.Progress != nil {
+			opt.Progress(count, len(p.Create), j.Deployed)
+		}
+		return nil
+	}, func(i, dep int, _ bool) {
+		var msg string
+		if dep >= 0 {
+			msg = "not created: " + p.Create[dep].Deployed + " was not created"
+		} else {
+			msg = ctx.Err().Error()
+		}
+		results[i] = JobResult{Deployed: p.Create[i].Deployed, Verb: Skipped, Error: msg}
+	})
 	var errs []error
-	for i, r := range results {
-		if failed[i] && r.Verb == Failed {
+	for _, r := range results {
+		if r.Verb == Failed {
 			errs = append(errs, errors.New(r.Error))
 		}
 	}

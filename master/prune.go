@@ -401,67 +401,41 @@ func (c *Client) ApplyPrune(ctx context.Context, p *PrunePlan, opt PruneOptions)
 	if len(p.Order) == 0 {
 		return res, nil
 	}
-	done := make(map[string]chan struct{}, len(p.Order))
 	index := make(map[string]int, len(p.Order))
 	for i, name := range p.Order {
-		done[name] = make(chan struct{})
 		index[name] = i
 	}
-	failed := make([]bool, len(p.Order))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	wait := make([][]int, len(p.Order))
+	for i, name := range p.Order {
+		for _, caller := range p.after[name] {
+			wait[i] = append(wait[i], index[caller])
+		}
+	}
 	var mu sync.Mutex
 	count := 0
-	for i, name := range p.Order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done[name])
-			fail := func(verb, msg string) {
-				mu.Lock()
-				failed[i] = true
-				res.Jobs[i] = JobResult{Deployed: name, Verb: verb, Error: msg}
-				mu.Unlock()
-			}
-			for _, caller := range p.after[name] {
-				select {
-				case <-done[caller]:
-				case <-ctx.Done():
-				}
-				mu.Lock()
-				bad := failed[index[caller]]
-				mu.Unlock()
-				if bad {
-					fail(Remaining, "not deleted: "+caller+", which calls it, was not deleted")
-					return
-				}
-				if ctx.Err() != nil {
-					fail(Remaining, "not deleted: "+ctx.Err().Error())
-					return
-				}
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				fail(Remaining, "not deleted: "+ctx.Err().Error())
-				return
-			}
-			err := c.DeleteJob(ctx, p.Folder+"/"+name)
-			<-sem
-			if err != nil {
-				fail(Failed, err.Error())
-				return
-			}
-			mu.Lock()
-			res.Jobs[i] = JobResult{Deployed: name, Verb: Pruned}
-			count++
-			if opt.Progress != nil {
-				opt.Progress(count, len(p.Order), name)
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	runOrdered(ctx, len(p.Order), n, wait, func(i int) error {
+		name := p.Order[i]
+		if err := c.DeleteJob(ctx, p.Folder+"/"+name); err != nil {
+			res.Jobs[i] = JobResult{Deployed: name, Verb: Failed, Error: err.Error()}
+			return err
+		}
+		res.Jobs[i] = JobResult{Deployed: name, Verb: Pruned}
+		mu.Lock()
+		defer mu.Unlock()
+		count++
+		if opt.Progress != nil {
+			opt.Progress(count, len(p.Order), name)
+		}
+		return nil
+	}, func(i, dep int, depFailed bool) {
+		var msg string
+		if depFailed {
+			msg = "not deleted: " + p.Order[dep] + ", which calls it, was not deleted"
+		} else {
+			msg = "not deleted: " + ctx.Err().Error()
+		}
+		res.Jobs[i] = JobResult{Deployed: p.Order[i], Verb: Remaining, Error: msg}
+	})
 	remaining := res.Remaining()
 	if len(remaining) == 0 {
 		return res, nil
