@@ -428,10 +428,7 @@ func (c *compilation) compileJob(s *Source, done map[string]*Definition, lock *j
 		x.Params = append(x.Params, noopCaseParam)
 	}
 	d.Script = x.Script
-	d.Plugins = plugins(j, len(d.Calls) > 0, d.Flow != nil)
-	if j.Watch != nil && c.noop == nil {
-		d.Plugins = withPlugins(d.Plugins, "git", "parameterized-trigger")
-	}
+	d.Plugins = plugins(j, len(d.Calls) > 0, d.Flow != nil, x.Watch != nil)
 
 	marker := jobs.Marker{Project: c.project.Name, Name: j.Name, Kind: j.Kind, Calls: d.CallsDeployed}
 	x.Description = jobs.Describe(j.Description, marker)
@@ -546,22 +543,9 @@ func xmlParams(ps []jobs.Param) []templates.Param {
 	return out
 }
 
-// withPlugins adds implicit requirements on plugins to a sorted list,
-// unless the list already constrains them.
-func withPlugins(req []jobs.Requirement, names ...string) []jobs.Requirement {
-	for _, n := range names {
-		i := sort.Search(len(req), func(i int) bool { return req[i].Name >= n })
-		if i < len(req) && req[i].Name == n {
-			continue
-		}
-		req = append(req[:i], append([]jobs.Requirement{{Name: n, Constraint: ">= 0"}}, req[i:]...)...)
-	}
-	return req
-}
-
 // plugins returns the plugins a job needs: those jobctl's own XML needs and
 // those the job declares, sorted by name. A declared constraint wins.
-func plugins(j *jobs.Job, calls, isFlow bool) []jobs.Requirement {
+func plugins(j *jobs.Job, calls, isFlow, watch bool) []jobs.Requirement {
 	req := map[string]jobs.Requirement{}
 	implicit := func(name string) { req[name] = jobs.Requirement{Name: name, Constraint: ">= 0"} }
 	if j.Kind == jobs.Orchestration {
@@ -583,6 +567,11 @@ func plugins(j *jobs.Job, calls, isFlow bool) []jobs.Requirement {
 		}
 		// readJSON with returnPojo: true (plain maps, real nulls).
 		req["pipeline-utility-steps"] = jobs.Requirement{Name: "pipeline-utility-steps", Constraint: ">= 2.9.0"}
+	}
+	if watch {
+		// GitSCM with a PathRestriction; the parameterized BuildTrigger.
+		implicit("git")
+		implicit("parameterized-trigger")
 	}
 	for _, p := range j.Requires.Plugins {
 		req[p.Name] = p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func writeComponentRepo(tb testing.TB, dir string, n int, chain bool) {
 			parents = append(parents, i-1)
 		}
 		for _, d := range parents {
-			if d >= 0 && d < i && !containsString(deps, fmt.Sprintf("c%03d", d)) {
+			if d >= 0 && d < i && !slices.Contains(deps, fmt.Sprintf("c%03d", d)) {
 				deps = append(deps, fmt.Sprintf("c%03d", d))
 			}
 		}
@@ -50,15 +51,6 @@ func writeComponentRepo(tb testing.TB, dir string, n int, chain bool) {
 		}
 		must(os.WriteFile(filepath.Join(dir, "components", fmt.Sprintf("c%03d.yaml", i)), []byte(b.String()), 0o644))
 	}
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkComponents times generating and compiling the jobs of 200

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -186,7 +187,7 @@ func (r *Repo) loadComponents(names []string, ps *jobs.Problems) error {
 		}
 	}
 	if prune := pruneJobFiles(r.Project); prune != nil {
-		clash := contains(names, PruneJob)
+		clash := slices.Contains(names, PruneJob)
 		for _, f := range files {
 			clash = clash || f.Path == prune[0].Path
 		}
@@ -394,13 +395,4 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/jobctl/jobctl/components"
@@ -23,7 +22,7 @@ func pruneJobFiles(p *jobs.Project) []components.File {
 	if p.Prune.Schedule == "" {
 		return nil
 	}
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	q := components.QuoteYAML
 	window := jobs.FormatDuration(p.Prune.OlderThan)
 	var y []byte
 	add := func(format string, args ...any) { y = fmt.Appendf(y, format+"\n", args...) }

@@ -61,16 +61,13 @@ var stepScript string
 // such clashes are reported in one *jobs.InputError. The output is sorted
 // by path and the same for the same input.
 func Generate(cs []*Component, taken []string) ([]File, error) {
-	g := &generator{byName: map[string]*Component{}, owner: map[string]*Component{}}
-	g.dependents = map[string][]*Component{}
+	g := &generator{byName: map[string]*Component{}, dependents: map[string][]*Component{},
+		jobs: map[string]*genJob{}, order: Order(cs)}
 	for _, c := range cs {
 		g.byName[c.Name] = c
 		for _, r := range c.DependsOn {
 			g.dependents[r.Name] = append(g.dependents[r.Name], c)
 		}
-	}
-	for _, level := range Order(cs) {
-		g.order = append(g.order, level)
 	}
 	var ps jobs.Problems
 	hand := map[string]bool{}
@@ -101,8 +98,8 @@ func Generate(cs []*Component, taken []string) ([]File, error) {
 			ps.Add(j.at.File, j.at.Line, j.at.Col, "generates the job %s, but jobs/%s/job.yaml already defines it: rename the component or the job", n, n)
 		}
 	}
-	for _, c := range g.clashes {
-		ps.Add(c.a.File, c.a.Line, c.a.Col, "%s", c.msg)
+	for _, p := range g.problems {
+		ps.Add(p.at.File, p.at.Line, p.at.Col, "%s", p.msg)
 	}
 	if err := ps.Err(); err != nil {
 		return nil, err
@@ -121,33 +118,29 @@ type generator struct {
 	dependents map[string][]*Component
 	order      [][]*Component
 	jobs       map[string]*genJob
-	owner      map[string]*Component
-	clashes    []clash
+	// problems are found while generating: clashing names, integration
+	// jobs with no environment to stage into.
+	problems []genProblem
 }
 
 type genJob struct {
 	at    *Component // where a problem with it is reported
-	what  string     // what it is, for clash messages
+	what  string     // what it is, for messages
 	files []File
 }
 
-type clash struct {
-	a   *Component
+type genProblem struct {
+	at  *Component
 	msg string
 }
 
-// add records a generated job, or a clash when its name is taken.
-func (g *generator) add(name, what string, at *Component, files ...File) {
-	if g.jobs == nil {
-		g.jobs = map[string]*genJob{}
-	}
+// add records a generated job, or a problem when its name is taken. from
+// is the component file it comes from ("" for per-environment jobs); at
+// is where a problem with it is reported.
+func (g *generator) add(name, what string, at *Component, from string, files ...File) {
 	if prev, ok := g.jobs[name]; ok {
-		g.clashes = append(g.clashes, clash{at, fmt.Sprintf("generates the job %s (%s), which is also %s: rename a component or an environment", name, what, prev.what)})
+		g.problems = append(g.problems, genProblem{at, fmt.Sprintf("generates the job %s (%s), which is also %s: rename a component or an environment", name, what, prev.what)})
 		return
-	}
-	from := ""
-	if at != nil && !strings.HasPrefix(what, "the ") {
-		from = at.File
 	}
 	for i := range files {
 		files[i].Path = "jobs/" + name + "/" + files[i].Path
@@ -182,28 +175,29 @@ func (c *Component) envNames() []string {
 func (g *generator) component(c *Component) {
 	for _, step := range []string{StepBuild, StepTest, StepStage, StepRelease} {
 		if len(c.commands(step)) > 0 {
-			g.add(StepJob(c.Name, step), c.Name+"'s "+step+" worker", c, g.stepWorker(c, step)...)
+			g.add(StepJob(c.Name, step), c.Name+"'s "+step+" worker", c, c.File, g.stepWorker(c, step)...)
 		}
 	}
-	g.add(BuildTestJob(c.Name), c.Name+"'s build-test orchestration", c, g.pipeline(c, false, false)...)
+	g.add(BuildTestJob(c.Name), c.Name+"'s build-test orchestration", c, c.File, g.pipeline(c, false, false)...)
 	if len(c.Stage) > 0 {
-		g.add(BuildTestStageJob(c.Name), c.Name+"'s build-test-stage orchestration", c, g.pipeline(c, true, false)...)
+		g.add(BuildTestStageJob(c.Name), c.Name+"'s build-test-stage orchestration", c, c.File, g.pipeline(c, true, false)...)
 	}
 	if len(c.Release) > 0 {
-		g.add(BuildTestStageReleaseJob(c.Name), c.Name+"'s build-test-stage-release orchestration", c, g.pipeline(c, len(c.Stage) > 0, true)...)
+		g.add(BuildTestStageReleaseJob(c.Name), c.Name+"'s build-test-stage-release orchestration", c, c.File, g.pipeline(c, len(c.Stage) > 0, true)...)
 	}
 	if len(c.Stage) > 0 {
 		if files := g.integration(c); files != nil {
-			g.add(IntegrationJob(c.Name), c.Name+"'s integration orchestration", c, files...)
+			g.add(IntegrationJob(c.Name), c.Name+"'s integration orchestration", c, c.File, files...)
 		}
 	}
-	g.add(WatchJob(c.Name), c.Name+"'s watch worker", c, g.watch(c)...)
+	g.add(WatchJob(c.Name), c.Name+"'s watch worker", c, c.File, g.watch(c)...)
 }
 
 // ---------------------------------------------------------------- text
 
-// yq quotes s as a YAML scalar: JSON strings are YAML double-quoted scalars.
-func yq(s string) string {
+// QuoteYAML quotes s as a YAML scalar, so that it is read back as exactly
+// s: JSON strings are YAML double-quoted scalars.
+func QuoteYAML(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
@@ -227,31 +221,31 @@ func header(t *text, c *Component, name string) {
 // line breaks become spaces.
 func comment(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
 
-func (g *generator) timeout(t *text, c *Component) {
+func timeoutLine(t *text, c *Component) {
 	if c.Timeout != "" {
-		t.line("timeout: %s", yq(c.Timeout))
+		t.line("timeout: %s", QuoteYAML(c.Timeout))
 	}
 }
 
 func refParam(t *text, name, def, desc string) {
 	t.line("  %s:", name)
 	t.line("    type: string")
-	t.line("    default: %s", yq(def))
-	t.line("    description: %s", yq(desc))
+	t.line("    default: %s", QuoteYAML(def))
+	t.line("    description: %s", QuoteYAML(desc))
 }
 
 func envParam(t *text, envs []string, desc string) {
 	t.line("  ENVIRONMENT:")
 	t.line("    type: choice")
 	t.line("    choices: [%s]", quoteList(envs))
-	t.line("    default: %s", yq(envs[0]))
-	t.line("    description: %s", yq(desc))
+	t.line("    default: %s", QuoteYAML(envs[0]))
+	t.line("    description: %s", QuoteYAML(desc))
 }
 
 func quoteList(xs []string) string {
 	q := make([]string, len(xs))
 	for i, x := range xs {
-		q[i] = yq(x)
+		q[i] = QuoteYAML(x)
 	}
 	return strings.Join(q, ", ")
 }
@@ -272,7 +266,7 @@ func (g *generator) stepWorker(c *Component, step string) []File {
 		where = " in " + c.Path + "/"
 	}
 	desc := fmt.Sprintf("%s %s: checks out %s at GIT_REF, makes sure its tools are present and runs its %s commands%s.", stepVerb[step], c.Name, c.Repository, step, where)
-	y.line("description: %s", yq(desc))
+	y.line("description: %s", QuoteYAML(desc))
 	y.line("params:")
 	refParam(&y, "GIT_REF", c.Branch, "The branch, tag or commit of "+c.Repository+" to "+step+".")
 	switch step {
@@ -282,12 +276,12 @@ func (g *generator) stepWorker(c *Component, step string) []File {
 		y.line("  ENVIRONMENT:")
 		y.line("    type: string")
 		y.line("    default: \"\"")
-		y.line("    description: %s", yq("The environment the tests run against (its variables are set), e.g. in an integration run; empty for none."))
+		y.line("    description: %s", QuoteYAML("The environment the tests run against (its variables are set), e.g. in an integration run; empty for none."))
 	}
 	y.line("outputs:")
 	y.line("  git_hash: {type: string, required: true, description: \"The commit that was checked out.\"}")
 	y.line("script: run.sh")
-	g.timeout(&y, c)
+	timeoutLine(&y, c)
 
 	var s text
 	s.line("#!/usr/bin/env bash")
@@ -358,18 +352,18 @@ func (g *generator) watch(c *Component) []File {
 	header(&y, c, name)
 	y.line("kind: worker")
 	desc := fmt.Sprintf("Watches %s of %s on %s: Jenkins polls it (and takes push notifications), runs this job when new commits change files there, and this job runs %s on the commit.", where, c.Repository, c.Branch, BuildTestJob(c.Name))
-	y.line("description: %s", yq(desc))
+	y.line("description: %s", QuoteYAML(desc))
 	y.line("outputs:")
 	y.line("  git_hash: {type: string, required: true, description: \"The commit that changed %s.\"}", where)
 	y.line("concurrent: false")
 	y.line("watch:")
-	y.line("  repository: %s", yq(c.Repository))
-	y.line("  branch: %s", yq(c.Branch))
+	y.line("  repository: %s", QuoteYAML(c.Repository))
+	y.line("  branch: %s", QuoteYAML(c.Branch))
 	if c.Path != "" {
-		y.line("  paths: [%s]", yq(c.Path))
+		y.line("  paths: [%s]", QuoteYAML(c.Path))
 	}
 	if c.Poll != jobs.DefaultWatchPoll {
-		y.line("  poll: %s", yq(c.Poll))
+		y.line("  poll: %s", QuoteYAML(c.Poll))
 	}
 	y.line("  trigger: %s", BuildTestJob(c.Name))
 	y.line("script: run.sh")
@@ -431,13 +425,13 @@ func orchestration(c *Component, name, desc string, params func(*text), outputs 
 	var y text
 	header(&y, c, name)
 	y.line("kind: orchestration")
-	y.line("description: %s", yq(desc))
+	y.line("description: %s", QuoteYAML(desc))
 	y.line("params:")
 	params(&y)
 	if len(outputs) > 0 {
 		y.line("outputs:")
 		for _, o := range outputs {
-			y.line("  %s: {type: string, description: %s}", o[0], yq(o[1]))
+			y.line("  %s: {type: string, description: %s}", o[0], QuoteYAML(o[1]))
 		}
 	}
 	y.line("flow: flow.yaml")
@@ -546,7 +540,7 @@ func (g *generator) integration(c *Component) []File {
 		}
 	}
 	if len(envs) == 0 {
-		g.clashes = append(g.clashes, clash{c, fmt.Sprintf("%s stages %s and what it depends on into one environment, but they share none: give them a common test environment", name, c.Name)})
+		g.problems = append(g.problems, genProblem{c, fmt.Sprintf("%s stages %s and what it depends on into one environment, but they share none: give them a common test environment", name, c.Name)})
 		return nil
 	}
 	var phases []flowPhase
@@ -642,7 +636,7 @@ func (g *generator) envJob(env, step string) {
 			members = append(members, c)
 			id := identifier(c.Name)
 			ph.steps = append(ph.steps, flowStep{name: id, job: StepJob(c.Name, step),
-				params: [][2]string{{"GIT_REF", "${params." + RefParam(c.Name) + "}"}, {"ENVIRONMENT", yq(env)}}})
+				params: [][2]string{{"GIT_REF", "${params." + RefParam(c.Name) + "}"}, {"ENVIRONMENT", QuoteYAML(env)}}})
 			report = append(report, [2]string{id, "${" + id + ".data.git_hash}"})
 			outputs = append(outputs, [2]string{id, "The commit of " + c.Name + " that was " + step + "d."})
 		}
@@ -663,7 +657,7 @@ func (g *generator) envJob(env, step string) {
 	var f text
 	header(&f, nil, name)
 	writeFlow(&f, phases, report)
-	g.add(name, "the "+step+" orchestration of environment "+env, at,
+	g.add(name, "the "+step+" orchestration of environment "+env, at, "",
 		File{Path: "job.yaml", Data: []byte(y.String())}, File{Path: "flow.yaml", Data: []byte(f.String())})
 }
 

@@ -585,7 +585,7 @@ build:
 	var src strings.Builder
 	fmt.Fprintf(&src, "repository: %s\nbuild:\n", r.dir)
 	for _, o := range odd {
-		fmt.Fprintf(&src, "  - %s\n", yq(o.run))
+		fmt.Fprintf(&src, "  - %s\n", QuoteYAML(o.run))
 	}
 	files := generate(t, "app", src.String())
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -636,7 +636,7 @@ func TestStepQuoting(t *testing.T) {
 	}
 	fmt.Fprintf(&src, "environments:\n  qa:\n")
 	for i, v := range evil {
-		fmt.Fprintf(&src, "    V%d: %s\n", i, yq(v))
+		fmt.Fprintf(&src, "    V%d: %s\n", i, QuoteYAML(v))
 	}
 	files := generate(t, "app", src.String())
 	out := filepath.Join(sb.root, "out")
@@ -756,8 +756,8 @@ stage: [%s]
 environments:
   qa: {API_URL: https://qa.example.com, ONLY_QA: "yes"}
   production: {API_URL: https://example.com, REPLICAS: 3}
-`, r.dir, yq(show), yq(show)))
-	bare := generate(t, "bare", fmt.Sprintf("repository: %s\nbuild: [\"true\"]\ntest: [%s]\n", r.dir, yq(show)))
+`, r.dir, QuoteYAML(show), QuoteYAML(show)))
+	bare := generate(t, "bare", fmt.Sprintf("repository: %s\nbuild: [\"true\"]\ntest: [%s]\n", r.dir, QuoteYAML(show)))
 
 	tests := []struct {
 		name  string
@@ -825,9 +825,9 @@ func TestStepEnvironmentNames(t *testing.T) {
 	r.commit(map[string]string{"app/README": "hi\n"})
 	names := []string{"commands", "component", "step", "repository", "folder", "tools", "environments", "environment_mode", "i", "list", "ref", "problems", "cmp"}
 	var src strings.Builder
-	fmt.Fprintf(&src, "repository: %s\npath: app\nbuild: [\"true\"]\nstage:\n  - %s\nenvironments:\n  qa:\n", r.dir, yq(`env >"$OUT"`))
+	fmt.Fprintf(&src, "repository: %s\npath: app\nbuild: [\"true\"]\nstage:\n  - %s\nenvironments:\n  qa:\n", r.dir, QuoteYAML(`env >"$OUT"`))
 	for _, n := range names {
-		fmt.Fprintf(&src, "    %s: %s\n", n, yq("value of "+n))
+		fmt.Fprintf(&src, "    %s: %s\n", n, QuoteYAML("value of "+n))
 	}
 	files := generate(t, "app", src.String())
 	out := filepath.Join(sb.root, "out")
@@ -1103,7 +1103,7 @@ func TestStepTools(t *testing.T) {
 			}
 			out := filepath.Join(sb.root, "out")
 			files := generate(t, "app", fmt.Sprintf("repository: %s\ntools: %s\nbuild:\n  - %s\n", r.dir, tt.tools,
-				yq(`if command -v node >/dev/null; then node --version >"$OUT"; fi`)))
+				QuoteYAML(`if command -v node >/dev/null; then node --version >"$OUT"; fi`)))
 			res := sb.run(script(t, files, "app-build"), sb.workspace(), append(env, "GIT_REF=main", "OUT="+out)...)
 			if tt.fail != "" {
 				res.failed(t, tt.fail)

@@ -121,32 +121,8 @@ func (d *decoder) watch(v field) *Watch {
 		}
 	}
 	if x, ok := f["paths"]; ok {
-		n := d.resolve(x.val)
-		items := []*yaml.Node{n}
-		if n.Kind == yaml.SequenceNode {
-			items = n.Content
-		}
-		for _, it := range items {
-			s, ok := d.str(it, "watch.paths entry")
-			if !ok {
-				continue
-			}
-			clean, ok := CleanRepoPath(s)
-			switch {
-			case !ok:
-				d.add(d.resolve(it), "watch.paths %q must be a folder inside the repository, made of letters, digits, '.', '_', '-' and '/'", s)
-			case clean == "":
-				w.Paths = nil // the whole repository
-				return d.watchRest(w, f)
-			default:
-				w.Paths = append(w.Paths, clean)
-			}
-		}
+		w.Paths = d.watchPaths(x.val)
 	}
-	return d.watchRest(w, f)
-}
-
-func (d *decoder) watchRest(w *Watch, f map[string]field) *Watch {
 	if x, ok := f["poll"]; ok {
 		if n := d.resolve(x.val); n.Kind == yaml.ScalarNode && n.Value == NoPoll {
 			w.Poll = ""
@@ -166,6 +142,36 @@ func (d *decoder) watchRest(w *Watch, f map[string]field) *Watch {
 		d.ps.Add(d.file, w.Line, w.Col, "watch needs a trigger: the job to run when the watched paths change")
 	}
 	return w
+}
+
+// watchPaths reads watch.paths: a folder or a list of them. One that is
+// the whole repository makes the list empty (everything is watched).
+func (d *decoder) watchPaths(n *yaml.Node) []string {
+	n = d.resolve(n)
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var paths []string
+	whole := false
+	for _, it := range items {
+		s, ok := d.str(it, "watch.paths entry")
+		if !ok {
+			continue
+		}
+		switch clean, ok := CleanRepoPath(s); {
+		case !ok:
+			d.add(d.resolve(it), "watch.paths %q must be a folder inside the repository, made of letters, digits, '.', '_', '-' and '/'", s)
+		case clean == "":
+			whole = true
+		default:
+			paths = append(paths, clean)
+		}
+	}
+	if whole {
+		return nil
+	}
+	return paths
 }
 
 // IncludedRegions is the git plugin's PathRestriction for the watched

@@ -12,16 +12,25 @@ import (
 // master). A repository that cannot be read leaves the choice to the
 // environment; the command itself reports what is wrong with it.
 func masterURL(flag, dir string) string {
+	return pickMasterURL(flag, func() string {
+		root, err := findRoot(dir)
+		if err != nil {
+			return ""
+		}
+		p, err := jobs.ReadProject(root)
+		if err != nil {
+			return ""
+		}
+		return p.MasterURL
+	})
+}
+
+// pickMasterURL is the --url flag, else "" when JENKINS_URL is set (for
+// master.ConfigFromEnv), else the project's master.url, which project
+// returns; it is only asked for then.
+func pickMasterURL(flag string, project func() string) string {
 	if flag != "" || os.Getenv("JENKINS_URL") != "" {
 		return flag
 	}
-	root, err := findRoot(dir)
-	if err != nil {
-		return ""
-	}
-	p, err := jobs.ReadProject(root)
-	if err != nil {
-		return ""
-	}
-	return p.MasterURL
+	return project()
 }

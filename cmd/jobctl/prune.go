@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -132,7 +131,7 @@ func pruneRun(ctx context.Context, io *streams, opts *pruneOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	project, window, masterURL := opts.Project, opts.window, ""
+	project, window, projectURL := opts.Project, opts.window, ""
 	if project == "" {
 		root, err := findRoot(opts.Root.Dir)
 		if err != nil {
@@ -142,7 +141,7 @@ func pruneRun(ctx context.Context, io *streams, opts *pruneOptions) error {
 		if err != nil {
 			return err
 		}
-		project, masterURL = p.Name, p.MasterURL
+		project, projectURL = p.Name, p.MasterURL
 		if window == 0 {
 			window = p.Prune.OlderThan
 		}
@@ -150,11 +149,7 @@ func pruneRun(ctx context.Context, io *streams, opts *pruneOptions) error {
 	if window == 0 {
 		window = jobs.DefaultPruneWindow
 	}
-	flagURL := opts.URL
-	if flagURL == "" && os.Getenv("JENKINS_URL") == "" {
-		flagURL = masterURL
-	}
-	cfg := master.ConfigFromEnv(flagURL)
+	cfg := master.ConfigFromEnv(pickMasterURL(opts.URL, func() string { return projectURL }))
 	cfg.Timeout = opts.Timeout
 	client, err := master.New(ctx, cfg)
 	if err != nil {
