@@ -2,6 +2,9 @@ package compiler
 
 import (
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -224,5 +227,39 @@ func TestGeneratedJobs(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantProblems, problems(t, err)); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestPruneJobWithoutJobctl: the nightly job says what is missing when
+// the agent has no jobctl, in its report's reason.
+func TestPruneJobWithoutJobctl(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed")
+	}
+	dir := t.TempDir()
+	writeRepo(t, dir, map[string]string{"jobctl.yaml": "project: shop\nprune: {schedule: '@daily'}\n"}, false)
+	repo, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repo.Jobs) != 1 || repo.Jobs[0].Job.Name != PruneJob {
+		t.Fatalf("jobs: %+v, want %s only", repo.Jobs, PruneJob)
+	}
+	work := t.TempDir()
+	body := filepath.Join(work, "run.sh")
+	if err := os.WriteFile(body, repo.Jobs[0].Body, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reason := filepath.Join(work, "reason")
+	cmd := exec.Command(bash, body)
+	cmd.Env = []string{"PATH=" + work, "JOBCTL_REPORT_REASON=" + reason}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the prune job passed without jobctl:\n%s", out)
+	}
+	got, _ := os.ReadFile(reason)
+	if want := "jobctl is not on this agent's PATH (" + work + "): install it there (see the README, Pruning nightly)\n"; string(got) != want {
+		t.Errorf("reason %q, want %q", got, want)
 	}
 }
